@@ -1,0 +1,107 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) linuxnet.containers contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Per-endpoint resolv.conf and hosts under /etc/netns/NAME: renderers (pure) and file I/O."""
+
+from __future__ import annotations
+
+import ipaddress
+import os
+import shutil
+from typing import Dict, Iterable, List, Optional, Tuple
+
+from ansible_collections.linuxnet.containers.plugins.module_utils._models import NETNS_ETC_DIR
+
+HEADER = "# Managed by linuxnet.containers; changes are overwritten.\n"
+
+
+def endpoint_dir(name: str) -> str:
+    return "%s/%s" % (NETNS_ETC_DIR, name)
+
+
+def parse_resolv_conf(text: str) -> Tuple[List[str], List[str], List[str]]:
+    """Nameservers, search domains and options of a resolv.conf."""
+    servers, search, options = [], [], []
+    for line in text.splitlines():
+        words = line.split("#", 1)[0].split(";", 1)[0].split()
+        if len(words) < 2:
+            continue
+        if words[0] == "nameserver":
+            servers.append(words[1])
+        elif words[0] in ("search", "domain"):
+            search = words[1:]
+        elif words[0] == "options":
+            options.extend(words[1:])
+    return servers, search, options
+
+
+def reachable_resolvers(servers: Iterable[str], own_namespace: bool) -> List[str]:
+    """Drop loopback resolvers (systemd-resolved's 127.0.0.53 ...) a separate namespace cannot reach."""
+    kept = []
+    for server in servers:
+        try:
+            address = ipaddress.ip_address(server.split("%", 1)[0])
+        except ValueError:
+            continue
+        if own_namespace and address.is_loopback:
+            continue
+        kept.append(server)
+    return kept
+
+
+def render_resolv_conf(servers: Iterable[str], search: Iterable[str], options: Iterable[str]) -> str:
+    lines = [HEADER.rstrip("\n")]
+    lines.extend("nameserver %s" % server for server in servers)
+    search = list(search)
+    options = list(options)
+    if search:
+        lines.append("search %s" % " ".join(search))
+    if options:
+        lines.append("options %s" % " ".join(options))
+    return "\n".join(lines) + "\n"
+
+
+def render_hosts(entries: Iterable[Tuple[str, Iterable[str]]]) -> str:
+    """`entries` are (address, names) pairs after the localhost lines; order is kept."""
+    lines = [HEADER.rstrip("\n"),
+             "127.0.0.1\tlocalhost",
+             "::1\tlocalhost ip6-localhost ip6-loopback"]
+    lines.extend("%s\t%s" % (address, " ".join(names)) for address, names in entries)
+    return "\n".join(lines) + "\n"
+
+
+def read_text(path: str) -> Optional[str]:
+    try:
+        with open(path, encoding="utf-8") as handle:
+            return handle.read()
+    except FileNotFoundError:
+        return None
+
+
+def read_endpoint_files(name: str) -> Dict[str, str]:
+    directory = endpoint_dir(name)
+    try:
+        entries = sorted(os.listdir(directory))
+    except FileNotFoundError:
+        return {}
+    return {entry: read_text(os.path.join(directory, entry)) or "" for entry in entries}
+
+
+def write_text(path: str, content: str) -> None:
+    os.makedirs(os.path.dirname(path), mode=0o755, exist_ok=True)
+    temporary = path + ".tmp"
+    with open(temporary, "w", encoding="utf-8") as handle:
+        handle.write(content)
+    os.chmod(temporary, 0o644)
+    os.replace(temporary, path)
+
+
+def remove_file(path: str) -> None:
+    try:
+        os.unlink(path)
+    except FileNotFoundError:
+        pass
+
+
+def remove_endpoint_dir(name: str) -> None:
+    shutil.rmtree(endpoint_dir(name), ignore_errors=True)

@@ -1,0 +1,355 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) linuxnet.containers contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The planner: desired state + what the host has -> the actions that close the gap. Pure.
+
+Check mode, diff mode and idempotence all come from here: `changed` is whether the
+plan has actions, and an action is only planned when the host differs from the state.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from dataclasses import dataclass, field
+from typing import Any, Dict, List, Optional, Set
+
+from ansible_collections.linuxnet.containers.plugins.module_utils import _files as files
+from ansible_collections.linuxnet.containers.plugins.module_utils._errors import Conflict
+from ansible_collections.linuxnet.containers.plugins.module_utils._models import (
+    OWN_NAMESPACE_MODES,
+    OWNER_MARK,
+    Endpoint,
+    Network,
+    State,
+    netns_path,
+)
+
+HOST_NETNS_SOURCE = "/proc/self/ns/net"
+
+
+@dataclass
+class Action:
+    target: str              # which adapter carries it out: netlink, files, sysctl, firewall
+    op: str                  # the adapter method
+    kwargs: Dict[str, Any]
+    text: str                # what a user reads in `actions`
+
+
+@dataclass
+class HostView:
+    """What the host has now, as read by the adapters."""
+
+    host_inode: int
+    links: Dict[str, Any]                      # host ifname -> Link
+    namespaces: Dict[str, Any]                 # endpoint name -> NetnsView, None when its file is missing
+    inodes: Dict[str, Optional[int]]           # adoption sources and other paths -> nsfs inode
+    files: Dict[str, Dict[str, str]]           # endpoint name -> {file name: content}
+    sysctls: Dict[str, str] = field(default_factory=dict)
+    host_resolv_conf: str = ""
+
+
+def bridge_mark(network: str) -> str:
+    return "%s network=%s" % (OWNER_MARK, network)
+
+
+def veth_mark(endpoint: str, network: str) -> str:
+    return "%s endpoint=%s network=%s" % (OWNER_MARK, endpoint, network)
+
+
+def marked_endpoint(alias: Optional[str]) -> Optional[str]:
+    """The endpoint a host link belongs to, from its ownership mark."""
+    if not alias or not alias.startswith(OWNER_MARK + " endpoint="):
+        return None
+    return alias[len(OWNER_MARK) + 1:].split(" ", 1)[0].split("=", 1)[1]
+
+
+def marked_network(alias: Optional[str]) -> Optional[str]:
+    if not alias or not alias.startswith(OWNER_MARK + " network="):
+        return None
+    return alias.split("network=", 1)[1]
+
+
+def prefixed(address: str, subnet: str) -> str:
+    return "%s/%d" % (address, ipaddress.IPv4Network(subnet).prefixlen)
+
+
+class Planner:
+    """Builds the ordered action list for one run."""
+
+    def __init__(self, old: State, new: State, view: HostView):
+        self.old = old
+        self.new = new
+        self.view = view
+        self.fresh: Set[str] = set()  # endpoints whose namespace this plan creates or re-binds
+
+    # networks -----------------------------------------------------------------------------
+    def network(self, name: str) -> List[Action]:
+        desired: Optional[Network] = self.new.networks.get(name)
+        previous: Optional[Network] = self.old.networks.get(name)
+        actions: List[Action] = []
+        if previous and (desired is None or previous.bridge != desired.bridge):
+            actions += self._delete_bridge(previous.bridge, name)
+        if desired is None:
+            return actions
+        link = self.view.links.get(desired.bridge)
+        if link is not None and link.alias != bridge_mark(name):
+            owner = marked_network(link.alias)
+            if owner is None or (owner != name and owner in self.new.networks):
+                raise Conflict("bridge: interface %s exists and is not managed for network %s; "
+                               "choose another bridge name" % (desired.bridge, name))
+        address = prefixed(desired.gateway, desired.subnet)
+        if link is None or link.kind != "bridge":
+            if link is not None:
+                raise Conflict("bridge: interface %s exists and is a %s, not a bridge; choose another bridge name"
+                               % (desired.bridge, link.kind or "device"))
+            return actions + [
+                Action("netlink", "create_bridge",
+                       {"ifname": desired.bridge, "mtu": desired.mtu, "alias": bridge_mark(name)},
+                       "create bridge %s (mtu %d) for network %s" % (desired.bridge, desired.mtu, name)),
+                Action("netlink", "add_address", {"ifname": desired.bridge, "cidr": address, "netns": None},
+                       "add gateway %s to %s" % (address, desired.bridge)),
+            ]
+        if link.alias != bridge_mark(name):
+            actions.append(Action("netlink", "set_alias", {"ifname": desired.bridge, "alias": bridge_mark(name)},
+                                  "mark %s as network %s" % (desired.bridge, name)))
+        if link.mtu != desired.mtu:
+            actions.append(Action("netlink", "set_mtu", {"ifname": desired.bridge, "mtu": desired.mtu, "netns": None},
+                                  "set mtu of %s from %d to %d" % (desired.bridge, link.mtu, desired.mtu)))
+        actions += self._addresses(desired.bridge, link.addresses, [address], None)
+        if not link.up:
+            actions.append(Action("netlink", "set_up", {"ifname": desired.bridge, "netns": None},
+                                  "bring %s up" % desired.bridge))
+        return actions
+
+    def _delete_bridge(self, bridge: str, name: str) -> List[Action]:
+        link = self.view.links.get(bridge)
+        if link is None or link.alias != bridge_mark(name):
+            return []
+        return [Action("netlink", "delete_link", {"ifname": bridge, "netns": None},
+                       "delete bridge %s of network %s" % (bridge, name))]
+
+    def _addresses(self, ifname: str, actual, desired, netns: Optional[str]) -> List[Action]:
+        where = " in %s" % netns if netns else ""
+        actions = [Action("netlink", "add_address", {"ifname": ifname, "cidr": cidr, "netns": netns},
+                          "add %s to %s%s" % (cidr, ifname, where))
+                   for cidr in desired if cidr not in actual]
+        actions += [Action("netlink", "del_address", {"ifname": ifname, "cidr": cidr, "netns": netns},
+                           "remove %s from %s%s" % (cidr, ifname, where))
+                    for cidr in actual if cidr not in desired]
+        return actions
+
+    # endpoints ----------------------------------------------------------------------------
+    def endpoint(self, name: str) -> List[Action]:
+        desired: Optional[Endpoint] = self.new.endpoints.get(name)
+        previous: Optional[Endpoint] = self.old.endpoints.get(name)
+        if desired is None:
+            return self._remove_endpoint(name)
+        actions = self._namespace(desired, previous)
+        actions += self._veths(desired)
+        return actions
+
+    def _remove_endpoint(self, name: str) -> List[Action]:
+        actions = [Action("netlink", "delete_link", {"ifname": ifname, "netns": None},
+                          "delete veth %s of endpoint %s" % (ifname, name))
+                   for ifname in sorted(self._host_veths_of(name))]
+        if self.view.namespaces.get(name) is not None:
+            actions.append(Action("netlink", "remove_netns", {"name": name},
+                                  "remove namespace name %s" % netns_path(name)))
+        return actions
+
+    def _host_veths_of(self, name: str) -> Set[str]:
+        return {ifname for ifname, link in self.view.links.items() if marked_endpoint(link.alias) == name}
+
+    def _namespace(self, desired: Endpoint, previous: Optional[Endpoint]) -> List[Action]:
+        name = desired.name
+        view = self.view.namespaces.get(name)
+        source, wanted_inode, text = self._namespace_source(desired)
+        if view is not None and self._keeps(view, source, wanted_inode, previous):
+            return self._lo_up(desired, view)
+        actions = []
+        if view is not None:
+            actions.append(Action("netlink", "remove_netns", {"name": name},
+                                  "release the old namespace of %s" % name))
+        if source is None:
+            actions.append(Action("netlink", "create_netns", {"name": name},
+                                  "create namespace %s" % netns_path(name)))
+        else:
+            actions.append(Action("netlink", "bind_netns", {"name": name, "source_path": source}, text))
+            if desired.mode in OWN_NAMESPACE_MODES:
+                actions.append(Action("netlink", "set_up", {"ifname": "lo", "netns": netns_path(name)},
+                                      "bring lo up in %s" % name))
+        self.fresh.add(name)
+        return actions
+
+    def _keeps(self, view, source: Optional[str], wanted_inode: Optional[int], previous: Optional[Endpoint]) -> bool:
+        """Whether the namespace the name holds now is the one the endpoint should have."""
+        if source is not None:
+            return wanted_inode is not None and view.inode == wanted_inode
+        # A namespace of its own: keep what it has (created earlier, adopted earlier, or made by
+        # `ip netns add` before we managed it), unless it is the host's or another endpoint's.
+        return view.inode != self.view.host_inode and (previous is None or previous.mode in OWN_NAMESPACE_MODES)
+
+    def _lo_up(self, desired: Endpoint, view) -> List[Action]:
+        lo = view.links.get("lo")
+        if desired.mode in OWN_NAMESPACE_MODES and lo is not None and not lo.up:
+            return [Action("netlink", "set_up", {"ifname": "lo", "netns": netns_path(desired.name)},
+                           "bring lo up in %s" % desired.name)]
+        return []
+
+    def _namespace_source(self, desired: Endpoint):
+        """(path to bind, inode it must have, text), or (None, None, None) for a namespace of its own."""
+        if desired.mode == "host":
+            return HOST_NETNS_SOURCE, self.view.host_inode, "name the host namespace %s" % netns_path(desired.name)
+        if desired.mode == "container":
+            target = netns_path(desired.container)
+            inode = None if desired.container in self.fresh else self.view.inodes.get(target)
+            return target, inode, "join %s to the namespace of endpoint %s" % (desired.name, desired.container)
+        if desired.adopted:
+            return desired.adopted, self.view.inodes.get(desired.adopted), \
+                "adopt %s as %s" % (desired.adopted, netns_path(desired.name))
+        return None, None, None
+
+    def _veths(self, desired: Endpoint) -> List[Action]:
+        name = desired.name
+        fresh = name in self.fresh
+        view = None if fresh else self.view.namespaces.get(name)
+        inner = view.links if view is not None else {}
+        path = netns_path(name)
+        wanted = {a.host_ifname for a in desired.attachments}
+        actions = [Action("netlink", "delete_link", {"ifname": ifname, "netns": None},
+                          "delete veth %s of endpoint %s" % (ifname, name))
+                   for ifname in sorted(self._host_veths_of(name) - wanted)]
+        for index, attachment in enumerate(desired.attachments):
+            network = self.new.networks[attachment.network]
+            host = self.view.links.get(attachment.host_ifname)
+            peer = inner.get(attachment.ifname)
+            cidr = prefixed(attachment.ipv4_address, network.subnet)
+            if host is None or peer is None or host.alias != veth_mark(name, network.name):
+                if host is not None:
+                    actions.append(Action("netlink", "delete_link", {"ifname": attachment.host_ifname, "netns": None},
+                                          "delete stale veth %s" % attachment.host_ifname))
+                if peer is not None:
+                    actions.append(Action("netlink", "delete_link", {"ifname": attachment.ifname, "netns": path},
+                                          "delete stale %s in %s" % (attachment.ifname, name)))
+                actions.append(Action("netlink", "create_veth", {
+                    "host_ifname": attachment.host_ifname, "peer_ifname": attachment.ifname, "netns_path": path,
+                    "mtu": network.mtu, "mac": attachment.mac_address, "alias": veth_mark(name, network.name),
+                    "master": network.bridge, "isolated": not network.icc},
+                    "connect %s %s (%s, %s) to bridge %s via %s" % (
+                        name, attachment.ifname, cidr, attachment.mac_address, network.bridge,
+                        attachment.host_ifname)))
+                actions.append(Action("netlink", "add_address",
+                                      {"ifname": attachment.ifname, "cidr": cidr, "netns": path},
+                                      "add %s to %s in %s" % (cidr, attachment.ifname, name)))
+                peer_addresses = ()
+            else:
+                actions += self._port(attachment.host_ifname, host, network)
+                actions += self._peer(name, attachment.ifname, peer, network, attachment.mac_address)
+                peer_addresses = peer.addresses
+                actions += self._addresses(attachment.ifname, peer_addresses, [cidr], path)
+            if index == 0:
+                actions += self._default_route(name, view if peer_addresses else None, network, attachment.ifname)
+        return actions
+
+    def _port(self, ifname: str, host, network: Network) -> List[Action]:
+        actions = []
+        if host.master != network.bridge or host.isolated != (not network.icc):
+            actions.append(Action("netlink", "set_port",
+                                  {"ifname": ifname, "master": network.bridge, "isolated": not network.icc},
+                                  "attach %s to %s (isolated %s)" % (ifname, network.bridge,
+                                                                     "on" if not network.icc else "off")))
+        if host.mtu != network.mtu:
+            actions.append(Action("netlink", "set_mtu", {"ifname": ifname, "mtu": network.mtu, "netns": None},
+                                  "set mtu of %s to %d" % (ifname, network.mtu)))
+        if not host.up:
+            actions.append(Action("netlink", "set_up", {"ifname": ifname, "netns": None}, "bring %s up" % ifname))
+        return actions
+
+    def _peer(self, name: str, ifname: str, peer, network: Network, mac: str) -> List[Action]:
+        path = netns_path(name)
+        actions = []
+        if peer.mtu != network.mtu:
+            actions.append(Action("netlink", "set_mtu", {"ifname": ifname, "mtu": network.mtu, "netns": path},
+                                  "set mtu of %s in %s to %d" % (ifname, name, network.mtu)))
+        if peer.mac.lower() != mac:
+            actions.append(Action("netlink", "set_mac", {"ifname": ifname, "mac": mac, "netns": path},
+                                  "set mac of %s in %s to %s" % (ifname, name, mac)))
+        if not peer.up:
+            actions.append(Action("netlink", "set_up", {"ifname": ifname, "netns": path},
+                                  "bring %s up in %s" % (ifname, name)))
+        return actions
+
+    def _default_route(self, name: str, view, network: Network, ifname: str) -> List[Action]:
+        if view is not None and view.default_gateway == network.gateway and view.default_dev == ifname:
+            return []
+        return [Action("netlink", "set_default_route",
+                       {"netns": netns_path(name), "gateway": network.gateway, "dev": ifname},
+                       "route %s by default via %s on %s" % (name, network.gateway, ifname))]
+
+    # leftovers ----------------------------------------------------------------------------
+    def orphans(self) -> List[Action]:
+        """Links marked as ours whose object the state no longer has (e.g. a run killed halfway)."""
+        actions = []
+        for ifname, link in sorted(self.view.links.items()):
+            endpoint = marked_endpoint(link.alias)
+            network = marked_network(link.alias)
+            if endpoint is not None and endpoint not in self.new.endpoints and endpoint not in self.old.endpoints:
+                actions.append(Action("netlink", "delete_link", {"ifname": ifname, "netns": None},
+                                      "delete leftover veth %s of endpoint %s" % (ifname, endpoint)))
+            elif network is not None and network not in self.new.networks and network not in self.old.networks:
+                actions.append(Action("netlink", "delete_link", {"ifname": ifname, "netns": None},
+                                      "delete leftover bridge %s of network %s" % (ifname, network)))
+        return actions
+
+    # files --------------------------------------------------------------------------------
+    def files(self) -> List[Action]:
+        actions = []
+        for name in sorted(set(self.old.endpoints) - set(self.new.endpoints)):
+            if self.view.files.get(name):
+                actions.append(Action("files", "remove_endpoint_dir", {"name": name},
+                                      "remove %s" % files.endpoint_dir(name)))
+        for name, endpoint in sorted(self.new.endpoints.items()):
+            desired = self.endpoint_files(endpoint)
+            actual = self.view.files.get(name, {})
+            for filename in ("resolv.conf", "hosts"):
+                path = "%s/%s" % (files.endpoint_dir(name), filename)
+                if filename in desired and actual.get(filename) != desired[filename]:
+                    actions.append(Action("files", "write_text", {"path": path, "content": desired[filename]},
+                                          "write %s" % path))
+                elif filename not in desired and filename in actual:
+                    actions.append(Action("files", "remove_file", {"path": path}, "remove %s" % path))
+        return actions
+
+    def endpoint_files(self, endpoint: Endpoint) -> Dict[str, str]:
+        """resolv.conf and hosts for an endpoint; container mode shares its target's, like Docker."""
+        if endpoint.mode == "container":
+            target = self.new.endpoints.get(endpoint.container)
+            return self.endpoint_files(target) if target and target.mode != "container" else {}
+        if endpoint.mode == "host" and not (endpoint.dns or endpoint.etc_hosts or endpoint.dns_search
+                                            or endpoint.dns_options):
+            return {}
+        return {"resolv.conf": self._resolv_conf(endpoint), "hosts": self._hosts(endpoint)}
+
+    def _resolv_conf(self, endpoint: Endpoint) -> str:
+        servers, search, options = files.parse_resolv_conf(self.view.host_resolv_conf)
+        if endpoint.dns:
+            servers = list(endpoint.dns)
+        else:
+            servers = files.reachable_resolvers(servers, own_namespace=endpoint.mode != "host")
+        return files.render_resolv_conf(servers, endpoint.dns_search or search, endpoint.dns_options or options)
+
+    def _hosts(self, endpoint: Endpoint) -> str:
+        entries, seen = [], set()
+        for attachment in endpoint.attachments:
+            entries.append((attachment.ipv4_address, (endpoint.name,) + attachment.aliases))
+            seen.add(attachment.ipv4_address)
+        for attachment in endpoint.attachments:
+            for peer_name in self.new.endpoints_on(attachment.network):
+                peer = self.new.endpoints[peer_name].attachment(attachment.network)
+                if peer_name == endpoint.name or peer.ipv4_address in seen:
+                    continue
+                seen.add(peer.ipv4_address)
+                entries.append((peer.ipv4_address, (peer_name,) + peer.aliases))
+        entries.extend((address, (host,)) for host, address in endpoint.etc_hosts)
+        return files.render_hosts(entries)
+

@@ -1,0 +1,271 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) linuxnet.containers contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""From the current state and a request, the next state: pure, and the place every check
+against existing objects happens, so bad input fails before anything changes."""
+
+from __future__ import annotations
+
+import ipaddress
+from dataclasses import dataclass, field
+from typing import Callable, Dict, Iterable, List, Optional, Sequence
+
+from ansible_collections.linuxnet.containers.plugins.module_utils import _ipam as ipam
+from ansible_collections.linuxnet.containers.plugins.module_utils._errors import Conflict, InvalidOption
+from ansible_collections.linuxnet.containers.plugins.module_utils._models import (
+    Attachment,
+    Endpoint,
+    EndpointSpec,
+    Network,
+    NetworkSpec,
+    State,
+    netns_path,
+)
+
+
+@dataclass
+class Resolution:
+    """The next state, and which objects the request touched (what the planner reconciles)."""
+
+    state: State
+    networks: List[str] = field(default_factory=list)
+    endpoints: List[str] = field(default_factory=list)
+
+
+def _field(where: Dict[str, str], name: str, key: str) -> str:
+    return where.get(name, "") + key
+
+
+def _overlapping(subnet: str, others: Iterable[Network]) -> Optional[Network]:
+    mine = ipaddress.IPv4Network(subnet)
+    for other in others:
+        if mine.overlaps(ipaddress.IPv4Network(other.subnet)):
+            return other
+    return None
+
+
+def resolve_networks(state: State, specs: Sequence[NetworkSpec], exclusive: bool,
+                     host_routes: Sequence[str], where: Dict[str, str]) -> Resolution:
+    """Apply network specs to `state`. `where` maps a network name to its field prefix ('networks[2].')."""
+    new = state.copy()
+    touched = [spec.name for spec in specs]
+    if len(set(touched)) != len(touched):
+        duplicate = next(name for name in touched if touched.count(name) > 1)
+        raise InvalidOption(_field(where, duplicate, "name"), "network %s is listed twice" % duplicate,
+                            "list each network once")
+    removals = [spec.name for spec in specs if spec.state == "absent"]
+    if exclusive:
+        removals += sorted(set(state.networks) - set(touched))
+    for name in removals:
+        attached = new.endpoints_on(name)
+        if attached:
+            raise Conflict("%s: network %s still has endpoints attached: %s; remove or move them first "
+                           "(linuxnet.containers.netns_endpoint state=absent)"
+                           % (_field(where, name, "state"), name, ", ".join(attached)))
+        new.networks.pop(name, None)
+    own_subnets = {net.subnet for net in state.networks.values()}
+    foreign_routes = [route for route in host_routes if route not in own_subnets]
+    # Explicit subnets are claimed before any automatic choice, so a later item cannot lose its subnet.
+    ordered = sorted((s for s in specs if s.state == "present"), key=lambda s: s.subnet is None)
+    for spec in ordered:
+        new.networks[spec.name] = _resolve_network(new, state.networks.get(spec.name), spec,
+                                                   foreign_routes, where.get(spec.name, ""))
+    return Resolution(new, networks=sorted(set(touched) | set(removals)))
+
+
+def _resolve_network(new: State, old: Optional[Network], spec: NetworkSpec,
+                     foreign_routes: Sequence[str], prefix: str) -> Network:
+    others = [net for name, net in new.networks.items() if name != spec.name]
+    bridge = spec.bridge or (old.bridge if old else ipam.default_bridge_name(spec.name))
+    clash = next((net for net in others if net.bridge == bridge), None)
+    if clash:
+        raise InvalidOption(prefix + "bridge", "bridge %s already belongs to network %s" % (bridge, clash.name),
+                            "choose another bridge name")
+    if spec.subnet:
+        subnet = spec.subnet
+        clash = _overlapping(subnet, others)
+        if clash:
+            raise InvalidOption(prefix + "subnet", "%s overlaps network %s (%s)" % (subnet, clash.name, clash.subnet),
+                                "choose a subnet that overlaps no other network")
+    elif old:
+        subnet = old.subnet
+    else:
+        subnet = ipam.pick_subnet(list(foreign_routes) + [net.subnet for net in others])
+    if spec.gateway:
+        gateway = spec.gateway
+    elif old and old.subnet == subnet:
+        gateway = old.gateway
+    else:
+        gateway = ipam.first_host(subnet)
+    network = Network(name=spec.name, bridge=bridge, subnet=subnet, gateway=gateway, ip_range=spec.ip_range,
+                      mtu=spec.mtu, masquerade=spec.masquerade, icc=spec.icc, internal=spec.internal,
+                      isolated=spec.isolated)
+    if old:
+        _refuse_disruptive_change(new, old, network, prefix)
+    return network
+
+
+def _refuse_disruptive_change(state: State, old: Network, network: Network, prefix: str) -> None:
+    attached = state.endpoints_on(network.name)
+    if not attached:
+        return
+    names = ", ".join(attached)
+    if old.subnet != network.subnet:
+        raise Conflict("%ssubnet: changing %s to %s would renumber attached endpoints %s; remove them first "
+                       "or keep the subnet" % (prefix, old.subnet, network.subnet, names))
+    if old.bridge != network.bridge:
+        raise Conflict("%sbridge: renaming %s to %s would cut off attached endpoints %s; remove them first "
+                       "or keep the bridge name" % (prefix, old.bridge, network.bridge, names))
+    for endpoint in attached:
+        attachment = state.endpoints[endpoint].attachment(network.name)
+        if attachment.ipv4_address == network.gateway:
+            raise Conflict("%sgateway: %s is the address of endpoint %s; choose another gateway"
+                           % (prefix, network.gateway, endpoint))
+
+
+def namespace_kind(mode: str, container: Optional[str]) -> str:
+    """Endpoints whose kind differs need a new namespace: processes inside must restart."""
+    if mode in ("none", "bridge"):
+        return "own"
+    if mode == "container":
+        return "container:%s" % container
+    return mode
+
+
+def resolve_endpoints(state: State, specs: Sequence[EndpointSpec], exclusive: bool,
+                      exists: Callable[[str], bool], where: Dict[str, str]) -> Resolution:
+    """Apply endpoint specs to `state`. `exists(path)` tells whether a namespace or adoption source exists."""
+    new = state.copy()
+    touched = [spec.name for spec in specs]
+    if len(set(touched)) != len(touched):
+        duplicate = next(name for name in touched if touched.count(name) > 1)
+        raise InvalidOption(_field(where, duplicate, "name"), "endpoint %s is listed twice" % duplicate,
+                            "list each endpoint once")
+    removals = [spec.name for spec in specs if spec.state == "absent"]
+    if exclusive:
+        removals += sorted(set(state.endpoints) - set(touched))
+    for name in removals:
+        new.endpoints.pop(name, None)
+        new.published.pop(name, None)
+    present = [spec for spec in specs if spec.state == "present"]
+    for spec in present:
+        _check_endpoint(new, state.endpoints.get(spec.name), spec, exists, where.get(spec.name, ""))
+    # Static addresses first, so an allocation earlier in the batch never takes one asked for later.
+    for spec in present:
+        new.endpoints.pop(spec.name, None)
+    claims = _static_claims(new, present, where)
+    for spec in present:
+        new.endpoints[spec.name] = _resolve_endpoint(new, state.endpoints.get(spec.name), spec, claims,
+                                                     where.get(spec.name, ""))
+    for spec in present:
+        if spec.mode == "container" and spec.container not in new.endpoints:
+            raise InvalidOption(where.get(spec.name, "") + "container",
+                                "endpoint %s does not exist" % spec.container,
+                                "create it first (linuxnet.containers.netns_endpoint), or fix the name")
+    return Resolution(new, endpoints=sorted(set(touched) | set(removals)))
+
+
+def _check_endpoint(state: State, old: Optional[Endpoint], spec: EndpointSpec, exists: Callable[[str], bool],
+                    prefix: str) -> None:
+    for index, attachment in enumerate(spec.networks):
+        if attachment.network not in state.networks:
+            key = "network" if len(spec.networks) == 1 else "networks[%d].name" % index
+            raise InvalidOption(prefix + key, "network %s does not exist" % attachment.network,
+                                "create it first with linuxnet.containers.container_network")
+    source = spec.adopt_source
+    if source and not exists(source):
+        raise InvalidOption(prefix + ("pid" if spec.pid is not None else "netns_path"),
+                            "%s does not exist" % source,
+                            "give the namespace of a running process or an existing namespace file")
+    if old and exists(netns_path(spec.name)):
+        before = namespace_kind(old.mode, old.container)
+        after = namespace_kind(spec.mode, spec.container)
+        if before != after and not spec.recreate:
+            raise InvalidOption(prefix + "mode",
+                                "changing %s from %s to %s needs a new network namespace; processes inside "
+                                "must be restarted afterwards" % (spec.name, _describe_kind(before),
+                                                                  _describe_kind(after)),
+                                "set recreate: true to replace it")
+
+
+def _describe_kind(kind: str) -> str:
+    return {"own": "its own namespace", "host": "the host's namespace"}.get(
+        kind, "the namespace of endpoint %s" % kind.split(":", 1)[-1])
+
+
+def _holder(state: State, network: str, address: str) -> Optional[str]:
+    for endpoint in state.endpoints.values():
+        attachment = endpoint.attachment(network)
+        if attachment and attachment.ipv4_address == address:
+            return endpoint.name
+    return None
+
+
+def _static_claims(state: State, specs: Sequence[EndpointSpec], where: Dict[str, str]) -> Dict[tuple, str]:
+    """(network, address) -> endpoint, for every static address of the batch, checked for validity."""
+    claims: Dict[tuple, str] = {}
+    for spec in specs:
+        for index, attachment in enumerate(spec.networks):
+            if attachment.ipv4_address is None:
+                continue
+            key = "ipv4_address" if len(spec.networks) == 1 else "networks[%d].ipv4_address" % index
+            field_name = where.get(spec.name, "") + key
+            network = state.networks[attachment.network]
+            address = attachment.ipv4_address
+            if ipaddress.IPv4Address(address) not in ipaddress.IPv4Network(network.subnet):
+                raise InvalidOption(field_name, "%s is outside subnet %s of network %s"
+                                    % (address, network.subnet, network.name),
+                                    "pick an address inside the subnet")
+            if address in ipam.reserved_addresses(network.subnet, network.gateway):
+                raise InvalidOption(field_name, "%s is the gateway, network or broadcast address of network %s"
+                                    % (address, network.name), "pick another address")
+            holder = _holder(state, network.name, address) or claims.get((network.name, address))
+            if holder and holder != spec.name:
+                raise InvalidOption(field_name, "%s is already used by endpoint %s on network %s"
+                                    % (address, holder, network.name),
+                                    "pick another address or remove endpoint %s first" % holder)
+            claims[(network.name, address)] = spec.name
+    return claims
+
+
+def _resolve_endpoint(state: State, old: Optional[Endpoint], spec: EndpointSpec, claims: Dict[tuple, str],
+                      prefix: str) -> Endpoint:
+    attachments = []
+    for attachment in spec.networks:
+        network = state.networks[attachment.network]
+        address = attachment.ipv4_address or _kept_or_allocated(state, old, network, claims)
+        attachments.append(Attachment(
+            network=network.name,
+            ifname=attachment.ifname,
+            ipv4_address=address,
+            mac_address=attachment.mac_address or ipam.mac_from_ipv4(address),
+            host_ifname=ipam.host_ifname(spec.name, network.name),
+            aliases=attachment.aliases,
+        ))
+    return Endpoint(
+        name=spec.name,
+        mode=spec.mode,
+        attachments=tuple(attachments),
+        container=spec.container,
+        adopted=spec.adopt_source,
+        dns=spec.dns if spec.dns is not None else (),
+        dns_search=spec.dns_search,
+        dns_options=spec.dns_options,
+        etc_hosts=spec.etc_hosts,
+    )
+
+
+def _in_use(state: State, network: Network, claims: Dict[tuple, str]) -> set:
+    used = {a.ipv4_address for e in state.endpoints.values() for a in e.attachments if a.network == network.name}
+    used.update(address for (net, address) in claims if net == network.name)
+    return used
+
+
+def _kept_or_allocated(state: State, old: Optional[Endpoint], network: Network, claims: Dict[tuple, str]) -> str:
+    """Keep the address an endpoint already has on this network, so re-runs never renumber it."""
+    previous = old.attachment(network.name) if old else None
+    used = _in_use(state, network, claims)
+    if previous and previous.ipv4_address not in used and \
+            ipaddress.IPv4Address(previous.ipv4_address) in ipaddress.IPv4Network(network.subnet):
+        return previous.ipv4_address
+    return ipam.allocate(network.subnet, network.gateway, network.ip_range, used)

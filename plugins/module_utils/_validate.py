@@ -1,0 +1,254 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) linuxnet.containers contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Turn module parameters into normalised specs, rejecting malformed input with the field named.
+
+Only checks that need nothing but the input live here; checks against what exists on the
+host (duplicate addresses, unknown networks) belong to the resolver.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+from typing import Optional
+
+from ansible_collections.linuxnet.containers.plugins.module_utils._errors import InvalidOption
+from ansible_collections.linuxnet.containers.plugins.module_utils._ipam import IFNAMSIZ
+from ansible_collections.linuxnet.containers.plugins.module_utils._models import (
+    MODES,
+    AttachmentSpec,
+    EndpointSpec,
+    NetworkSpec,
+)
+
+NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
+MAC_RE = re.compile(r"^[0-9a-f]{2}(:[0-9a-f]{2}){5}$")
+HOSTNAME_RE = re.compile(r"^[A-Za-z0-9_]([A-Za-z0-9_.-]{0,252})$")
+
+
+def object_name(value: str, field: str) -> str:
+    if not isinstance(value, str) or not NAME_RE.match(value):
+        raise InvalidOption(field, "%r is not a valid name" % (value,),
+                            "use 1-64 characters from A-Z a-z 0-9 _ . - starting with a letter or digit")
+    return value
+
+
+def ifname(value: str, field: str) -> str:
+    if not value or len(value) > IFNAMSIZ:
+        raise InvalidOption(field, "interface name %r is %d characters long" % (value, len(value or "")),
+                            "Linux allows 1 to %d characters" % IFNAMSIZ)
+    if value in (".", "..") or any(ch in value for ch in "/: \t\n"):
+        raise InvalidOption(field, "interface name %r contains a character Linux refuses" % value,
+                            "avoid '/', ':' and white space")
+    return value
+
+
+def ipv4_cidr(value: str, field: str) -> str:
+    try:
+        network = ipaddress.IPv4Network(value, strict=False)
+    except (ValueError, TypeError):
+        raise InvalidOption(field, "%r is not an IPv4 CIDR" % (value,), "write it like 172.20.0.0/16") from None
+    if str(network) != value.strip():
+        raise InvalidOption(field, "%r has host bits set" % (value,), "did you mean %s?" % network)
+    return str(network)
+
+
+def ipv4_address(value: str, field: str) -> str:
+    try:
+        return str(ipaddress.IPv4Address(value.strip()))
+    except (ValueError, TypeError, AttributeError):
+        raise InvalidOption(field, "%r is not an IPv4 address" % (value,), "write it like 172.20.0.10") from None
+
+
+def mac_address(value: str, field: str) -> str:
+    text = str(value).strip().lower().replace("-", ":")
+    if not MAC_RE.match(text):
+        raise InvalidOption(field, "%r is not a MAC address" % (value,), "write it like 02:42:ac:14:00:0a")
+    if int(text[:2], 16) & 1:
+        raise InvalidOption(field, "%s is a multicast MAC address" % text,
+                            "use a unicast address (even first octet), e.g. starting 02:")
+    return text
+
+
+def hostname(value: str, field: str) -> str:
+    if not isinstance(value, str) or not HOSTNAME_RE.match(value):
+        raise InvalidOption(field, "%r is not a valid host name" % (value,), "use letters, digits, '.', '-', '_'")
+    return value
+
+
+def _within(address: str, subnet: str) -> bool:
+    return ipaddress.IPv4Address(address) in ipaddress.IPv4Network(subnet)
+
+
+def network_spec(params: dict, where: str = "") -> NetworkSpec:
+    """Validate one network item (`where` prefixes field names in batch form, e.g. 'networks[1].')."""
+    name = object_name(params.get("name"), where + "name")
+    subnet = params.get("subnet")
+    if subnet is not None:
+        subnet = ipv4_cidr(subnet, where + "subnet")
+        if ipaddress.IPv4Network(subnet).prefixlen > 30:
+            raise InvalidOption(where + "subnet", "%s leaves no room for a gateway and endpoints" % subnet,
+                                "use a /30 or larger subnet")
+    gateway = params.get("gateway")
+    if gateway is not None:
+        gateway = ipv4_address(gateway, where + "gateway")
+        if subnet is None:
+            raise InvalidOption(where + "gateway", "a gateway needs an explicit subnet", "set subnet too")
+        net = ipaddress.IPv4Network(subnet)
+        if not _within(gateway, subnet) or gateway in (str(net.network_address), str(net.broadcast_address)):
+            raise InvalidOption(where + "gateway", "%s is not a usable address of subnet %s" % (gateway, subnet),
+                                "pick an address between the network and broadcast addresses")
+    ip_range = params.get("ip_range")
+    if ip_range is not None:
+        ip_range = ipv4_cidr(ip_range, where + "ip_range")
+        if subnet is None:
+            raise InvalidOption(where + "ip_range", "an ip_range needs an explicit subnet", "set subnet too")
+        if not ipaddress.IPv4Network(ip_range).subnet_of(ipaddress.IPv4Network(subnet)):
+            raise InvalidOption(where + "ip_range", "%s is not inside subnet %s" % (ip_range, subnet),
+                                "choose a range inside the subnet")
+    bridge = params.get("bridge")
+    if bridge is not None:
+        bridge = ifname(bridge, where + "bridge")
+    mtu = params.get("mtu")
+    mtu = 1500 if mtu is None else int(mtu)
+    if not 68 <= mtu <= 65535:
+        raise InvalidOption(where + "mtu", "%d is outside 68-65535" % mtu, "use an MTU the links support, e.g. 1500")
+    return NetworkSpec(
+        name=name,
+        state=params.get("state") or "present",
+        bridge=bridge,
+        subnet=subnet,
+        gateway=gateway,
+        ip_range=ip_range,
+        mtu=mtu,
+        masquerade=_flag(params, "masquerade", True),
+        icc=_flag(params, "icc", True),
+        internal=_flag(params, "internal", False),
+        isolated=_flag(params, "isolated", True),
+    )
+
+
+def _flag(params: dict, key: str, default: bool) -> bool:
+    value = params.get(key)
+    return default if value is None else bool(value)
+
+
+def _attachments(params: dict, where: str) -> tuple:
+    items = []
+    if params.get("network") is not None:
+        if params.get("networks"):
+            raise InvalidOption(where + "network", "network and networks are mutually exclusive",
+                                "list every network under networks")
+        items.append(({"name": params["network"], "ipv4_address": params.get("ipv4_address"),
+                       "mac_address": params.get("mac_address")}, where))
+    else:
+        for key in ("ipv4_address", "mac_address"):
+            if params.get(key) is not None:
+                raise InvalidOption(where + key, "only allowed together with network",
+                                    "set it per entry of networks instead")
+        for index, item in enumerate(params.get("networks") or ()):
+            items.append((item, "%snetworks[%d]." % (where, index)))
+    attachments, seen_networks, seen_ifnames = [], set(), set()
+    for index, (item, prefix) in enumerate(items):
+        network = object_name(item.get("name"), prefix + ("network" if prefix == where else "name"))
+        if network in seen_networks:
+            raise InvalidOption(prefix + "name", "network %s is listed twice" % network, "list each network once")
+        seen_networks.add(network)
+        name = ifname(item.get("ifname") or "eth%d" % index, prefix + "ifname")
+        if name in seen_ifnames:
+            raise InvalidOption(prefix + "ifname", "%s is used twice in this endpoint" % name,
+                                "give each network its own ifname")
+        seen_ifnames.add(name)
+        address = item.get("ipv4_address")
+        mac = item.get("mac_address")
+        attachments.append(AttachmentSpec(
+            network=network,
+            ipv4_address=None if address is None else ipv4_address(address, prefix + "ipv4_address"),
+            mac_address=None if mac is None else mac_address(mac, prefix + "mac_address"),
+            ifname=name,
+            aliases=tuple(hostname(a, prefix + "aliases") for a in item.get("aliases") or ()),
+        ))
+    return tuple(attachments)
+
+
+CONTAINER_MODE_CONFLICTS = ("network", "networks", "dns", "dns_search", "dns_options", "etc_hosts",
+                            "netns_path", "pid")
+
+
+def endpoint_spec(params: dict, where: str = "") -> EndpointSpec:
+    """Validate one endpoint item."""
+    name = object_name(params.get("name"), where + "name")
+    state = params.get("state") or "present"
+    mode = params.get("mode") or "bridge"
+    if mode not in MODES:
+        raise InvalidOption(where + "mode", "%r is not a mode" % mode, "use one of %s" % ", ".join(MODES))
+    if mode == "container":
+        for key in CONTAINER_MODE_CONFLICTS:
+            if params.get(key):
+                raise InvalidOption(where + key, "conflicting options: %s and container mode" % key,
+                                    "a container-mode endpoint shares its target's network, DNS and hosts; "
+                                    "set them on the target endpoint")
+        if state == "present" and not params.get("container"):
+            raise InvalidOption(where + "container", "container mode needs the endpoint whose namespace is shared",
+                                "set container: NAME")
+    elif params.get("container"):
+        raise InvalidOption(where + "container", "only used with mode: container", "set mode: container or drop it")
+    if mode in ("host", "none"):
+        for key in ("network", "networks", "ipv4_address", "mac_address"):
+            if params.get(key):
+                raise InvalidOption(where + key, "%s mode has no networks" % mode,
+                                    "use mode: bridge to attach networks")
+    if mode == "host" and (params.get("netns_path") or params.get("pid") is not None):
+        raise InvalidOption(where + "netns_path" if params.get("netns_path") else where + "pid",
+                            "host mode always names the host's own namespace", "drop it, or use mode none/bridge")
+    if params.get("netns_path") and params.get("pid") is not None:
+        raise InvalidOption(where + "pid", "netns_path and pid are mutually exclusive", "set only one")
+    pid = params.get("pid")
+    if pid is not None and int(pid) <= 0:
+        raise InvalidOption(where + "pid", "%r is not a process id" % pid, "give the PID of a running process")
+    container = params.get("container")
+    if container is not None:
+        container = object_name(container, where + "container")
+        if container == name:
+            raise InvalidOption(where + "container", "an endpoint cannot share its own namespace",
+                                "name another endpoint")
+    dns = params.get("dns")
+    return EndpointSpec(
+        name=name,
+        state=state,
+        mode=mode,
+        networks=_attachments(params, where) if mode == "bridge" and state == "present" else (),
+        container=container,
+        netns_path=_optional_path(params.get("netns_path"), where + "netns_path"),
+        pid=None if pid is None else int(pid),
+        dns=None if dns is None else tuple(ipv4_address(d, where + "dns") for d in dns),
+        dns_search=tuple(hostname(d, where + "dns_search") for d in params.get("dns_search") or ()),
+        dns_options=tuple(_dns_option(o, where + "dns_options") for o in params.get("dns_options") or ()),
+        etc_hosts=_etc_hosts(params.get("etc_hosts") or {}, where + "etc_hosts"),
+        recreate=bool(params.get("recreate")),
+    )
+
+
+def _optional_path(value: Optional[str], field: str) -> Optional[str]:
+    if value is None:
+        return None
+    if not value.startswith("/"):
+        raise InvalidOption(field, "%r is not an absolute path" % value,
+                            "give the namespace file, e.g. /proc/1234/ns/net or /run/netns/NAME")
+    return value
+
+
+def _dns_option(value: str, field: str) -> str:
+    if not value or any(ch.isspace() for ch in value):
+        raise InvalidOption(field, "%r is not a resolver option" % (value,), "write options like ndots:2")
+    return value
+
+
+def _etc_hosts(value, field: str) -> tuple:
+    if isinstance(value, dict):
+        pairs = value.items()
+    else:
+        raise InvalidOption(field, "expected a mapping of host name to address", "write {db.example: 10.0.0.5}")
+    return tuple(sorted((hostname(host, field), ipv4_address(str(address), "%s.%s" % (field, host)))
+                        for host, address in pairs))

@@ -1,0 +1,264 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright (c) linuxnet.containers contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+module: container_network
+short_description: Manage bridge networks for container endpoints, like C(docker network create -d bridge)
+version_added: 0.1.0
+description:
+  - Creates, changes and removes bridge networks built straight on the kernel (a Linux bridge, its gateway
+    address, and rules in the collection's own nftables table), without a container engine.
+  - Endpoints are attached with M(linuxnet.containers.netns_endpoint); ports are published with
+    M(linuxnet.containers.port_publish).
+  - Takes one network (O(name) and its options) or a list (O(networks)) reconciled in one call, one netlink
+    session and one firewall transaction.
+  - Options can be changed in place where the kernel allows it (MTU, masquerade, icc, internal, isolated,
+    ip_range, gateway). A change that would renumber attached endpoints (subnet) or cut them off (bridge name)
+    fails and names them; so does O(state=absent) while endpoints are attached.
+  - Sets C(net.ipv4.ip_forward=1) when a network that is not internal exists, and reports it in RV(sysctls).
+    It never changes another nftables table, another chain's policy, or a host-wide bridge netfilter sysctl.
+extends_documentation_fragment:
+  - linuxnet.containers.attributes
+attributes:
+  check_mode:
+    support: full
+  diff_mode:
+    support: full
+  idempotent:
+    support: full
+  platform:
+    platforms: linux
+options:
+  name:
+    description:
+      - Network name, C([A-Za-z0-9][A-Za-z0-9_.-]*), at most 64 characters.
+      - Required unless O(networks) is given; mutually exclusive with it.
+    type: str
+  state:
+    description:
+      - V(present) creates or updates the network, V(absent) removes it.
+      - With O(networks), applies to every item that does not set its own O(networks[].state).
+    type: str
+    choices: [present, absent]
+    default: present
+  bridge:
+    description:
+      - Name of the bridge interface, at most 15 characters.
+      - Defaults to C(lnc-NAME) when that fits, otherwise C(lnc-) and a stable hash of the name.
+    type: str
+  subnet:
+    description:
+      - IPv4 subnet in CIDR notation, for example V(172.20.0.0/16).
+      - When omitted, the first free subnet of Docker's default pools (V(172.17.0.0/16) to V(172.31.0.0/16),
+        then V(192.168.0.0/16) in /20s) that overlaps no host route and no other network. The choice is kept on
+        later runs.
+      - Must not overlap another network of the collection.
+    type: str
+  gateway:
+    description:
+      - Address of the bridge inside O(subnet), the endpoints' default gateway.
+      - Defaults to the first usable address of the subnet. Needs an explicit O(subnet).
+    type: str
+  ip_range:
+    description:
+      - CIDR inside O(subnet) from which endpoint addresses are allocated dynamically.
+      - Static addresses may still be anywhere in the subnet. Defaults to the whole subnet.
+    type: str
+  mtu:
+    description:
+      - MTU of the bridge and of every veth attached to it. Defaults to V(1500).
+    type: int
+  masquerade:
+    description:
+      - NAT traffic from the subnet that leaves the host through an interface other than the collection's
+        bridges, like Docker's C(com.docker.network.bridge.enable_ip_masquerade). Defaults to V(true).
+    type: bool
+  icc:
+    description:
+      - Whether endpoints on this network may talk to each other. Defaults to V(true).
+      - V(false) isolates the bridge ports from each other (the kernel's bridge port C(isolated) flag, and a
+        drop rule for bridged traffic that reaches netfilter), without changing any host-wide sysctl.
+        Endpoints still reach the gateway and the host.
+    type: bool
+  internal:
+    description:
+      - Restrict the network to traffic between its own endpoints and the host, like
+        C(docker network create --internal). No outbound NAT, no forwarding to or from other interfaces.
+        Defaults to V(false).
+    type: bool
+  isolated:
+    description:
+      - Drop traffic between this network and the collection's other networks, as Docker isolates its bridge
+        networks. Two networks with V(false) may route to each other. Defaults to V(true).
+    type: bool
+  networks:
+    description:
+      - Batch form. A list of networks taking the same options as the single form.
+      - Mutually exclusive with O(name).
+    type: list
+    elements: dict
+    suboptions:
+      name:
+        description: Network name.
+        type: str
+        required: true
+      state:
+        description: V(present) or V(absent); defaults to the top-level O(state).
+        type: str
+        choices: [present, absent]
+      bridge:
+        description: As O(bridge).
+        type: str
+      subnet:
+        description: As O(subnet).
+        type: str
+      gateway:
+        description: As O(gateway).
+        type: str
+      ip_range:
+        description: As O(ip_range).
+        type: str
+      mtu:
+        description: As O(mtu).
+        type: int
+      masquerade:
+        description: As O(masquerade).
+        type: bool
+      icc:
+        description: As O(icc).
+        type: bool
+      internal:
+        description: As O(internal).
+        type: bool
+      isolated:
+        description: As O(isolated).
+        type: bool
+  exclusive:
+    description:
+      - With O(networks), remove every network the collection manages on the host that the list does not name.
+        Networks that still have endpoints attached make the task fail and are named.
+      - Never touches bridges the collection did not create (C(docker0), libvirt's, an uplink).
+    type: bool
+    default: false
+notes:
+  - Needs root, the C(nft) tool (nftables 0.9.3 or newer) and the pyroute2 Python library on the managed node.
+  - Runs serialise on a host-wide lock, so concurrent playbooks or AWX jobs against one host are safe.
+seealso:
+  - module: linuxnet.containers.netns_endpoint
+  - module: linuxnet.containers.port_publish
+  - module: linuxnet.containers.container_network_info
+author:
+  - linuxnet.containers contributors
+"""
+
+EXAMPLES = r"""
+- name: A user-defined bridge network, like docker network create front
+  linuxnet.containers.container_network:
+    name: front
+
+- name: A network with a fixed subnet, a smaller dynamic range and a jumbo MTU
+  linuxnet.containers.container_network:
+    name: backend
+    subnet: 172.30.0.0/16
+    gateway: 172.30.0.1
+    ip_range: 172.30.5.0/24
+    mtu: 9000
+
+- name: An internal network whose endpoints cannot talk to each other
+  linuxnet.containers.container_network:
+    name: vault
+    internal: true
+    icc: false
+
+- name: Exactly these networks on the host, nothing else of ours
+  linuxnet.containers.container_network:
+    exclusive: true
+    networks:
+      - name: front
+      - name: backend
+        subnet: 172.30.0.0/16
+
+- name: Remove a network
+  linuxnet.containers.container_network:
+    name: vault
+    state: absent
+"""
+
+RETURN = r"""
+network:
+  description: The network after the run (single form); empty when it was removed.
+  returned: single form
+  type: dict
+  contains:
+    name: {description: Network name., type: str, sample: front}
+    bridge: {description: Bridge interface., type: str, sample: lnc-front}
+    subnet: {description: IPv4 subnet., type: str, sample: 172.18.0.0/16}
+    gateway: {description: Gateway address on the bridge., type: str, sample: 172.18.0.1}
+    ip_range: {description: Dynamic allocation range, or null for the whole subnet., type: str, sample: null}
+    mtu: {description: MTU., type: int, sample: 1500}
+    masquerade: {description: Outbound NAT., type: bool, sample: true}
+    icc: {description: Endpoints may talk to each other., type: bool, sample: true}
+    internal: {description: Internal network., type: bool, sample: false}
+    isolated: {description: Isolated from the collection's other networks., type: bool, sample: true}
+    endpoints: {description: Names of the endpoints attached., type: list, elements: str, sample: [web]}
+networks:
+  description: Every network the task names that exists after the run, each as RV(network).
+  returned: always
+  type: list
+  elements: dict
+actions:
+  description: What the run changed (or, in check mode, would change), in order.
+  returned: always
+  type: list
+  elements: str
+  sample: ["create bridge lnc-front (mtu 1500) for network front", "add gateway 172.18.0.1/16 to lnc-front"]
+sysctls:
+  description: The host sysctls the collection's networks need, with the value they are kept at.
+  returned: always
+  type: dict
+  sample: {"net.ipv4.ip_forward": "1"}
+collected:
+  description: Endpoints whose namespace had vanished; their leftovers (links, leases, ports, files) were removed.
+  returned: when any
+  type: list
+  elements: str
+"""
+
+from ansible.module_utils.basic import AnsibleModule
+
+from ansible_collections.linuxnet.containers.plugins.module_utils._common import (
+    NETWORK_OPTIONS,
+    batch_argument_spec,
+    batch_items,
+    fail,
+    finish,
+    specs_from,
+)
+from ansible_collections.linuxnet.containers.plugins.module_utils._engine import Engine, network_results
+from ansible_collections.linuxnet.containers.plugins.module_utils._runner import module_runner
+from ansible_collections.linuxnet.containers.plugins.module_utils._validate import network_spec
+
+
+def main():
+    module = AnsibleModule(argument_spec=batch_argument_spec(NETWORK_OPTIONS, "networks"),
+                           mutually_exclusive=[("name", "networks")], required_one_of=[("name", "networks")],
+                           supports_check_mode=True)
+    try:
+        items, exclusive = batch_items(module.params, NETWORK_OPTIONS, "networks")
+        specs, where = specs_from(items, network_spec)
+        with Engine(module_runner(module), module.check_mode) as engine:
+            outcome = engine.networks(specs, exclusive, where)
+    except Exception as exc:  # pylint: disable=broad-except
+        fail(module, exc)
+    names = [spec.name for spec in specs]
+    networks = network_results(outcome.new, names)
+    single = {"network": networks[0] if networks else {}} if module.params["networks"] is None else {}
+    finish(module, outcome, networks=networks, **single)
+
+
+if __name__ == "__main__":
+    main()

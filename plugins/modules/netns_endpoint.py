@@ -1,0 +1,322 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright (c) linuxnet.containers contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+module: netns_endpoint
+short_description: Give a container its network in one of Docker's four modes (none, bridge, host, container)
+version_added: 0.1.0
+description:
+  - Manages the network of one endpoint (a container, a service, a lab host) as C(docker run --network) does,
+    straight on the kernel. Every endpoint is named C(/run/netns/NAME), so C(ip netns exec NAME cmd),
+    a systemd unit with C(NetworkNamespacePath=/run/netns/NAME), runc, crun or systemd-nspawn run workloads in it.
+  - V(none) - a namespace of its own with only C(lo), up.
+  - V(bridge) - a namespace of its own with a veth per network (C(eth0), C(eth1), ...) whose host end is a port of
+    the network's bridge; an address from the network's subnet, kept on re-runs; a MAC derived from it; a default
+    route via the first network's gateway. Ports are reachable from outside only when published
+    (M(linuxnet.containers.port_publish)).
+  - V(host) - no namespace of its own; C(/run/netns/NAME) names the host's namespace.
+  - V(container) - shares the namespace of another endpoint (same interfaces, IP, MAC, and services reach each other
+    on 127.0.0.1). If that endpoint is removed, the sharer keeps the namespace with only C(lo) left; once it is
+    re-created, the next run of the sharer joins the new namespace and reports a change.
+  - Per-endpoint C(resolv.conf) and C(hosts) are written to C(/etc/netns/NAME/), which C(ip netns exec) mounts over
+    C(/etc). Endpoints on the same network resolve each other (and their aliases) by name, as on Docker
+    user-defined networks. Container-mode endpoints get their target's files.
+  - Takes one endpoint or a list (O(endpoints)) reconciled in one call.
+extends_documentation_fragment:
+  - linuxnet.containers.attributes
+attributes:
+  check_mode:
+    support: full
+  diff_mode:
+    support: full
+  idempotent:
+    support: full
+  platform:
+    platforms: linux
+options:
+  name:
+    description:
+      - Endpoint name; the namespace is C(/run/netns/NAME). Required unless O(endpoints) is given.
+    type: str
+  state:
+    description:
+      - V(present) creates or updates the endpoint.
+      - V(absent) removes its veths, its namespace name, its address leases, its published ports and
+        C(/etc/netns/NAME). Endpoints that share its namespace keep it, with only C(lo) left.
+      - With O(endpoints), applies to every item that does not set its own state.
+    type: str
+    choices: [present, absent]
+    default: present
+  mode:
+    description:
+      - The network mode, as C(docker run --network). Defaults to V(bridge).
+      - Changing between a namespace of its own (V(none), V(bridge)), the host's (V(host)) and another endpoint's
+        (V(container)) needs a new namespace and so O(recreate=true). V(none) and V(bridge) switch in place.
+    type: str
+    choices: [none, bridge, host, container]
+  network:
+    description:
+      - Bridge mode. The network to attach, shorthand for one entry of O(networks).
+    type: str
+  ipv4_address:
+    description:
+      - With O(network), a static address inside its subnet. Otherwise one is allocated from the network's
+        C(ip_range) and stays the same on later runs.
+    type: str
+  mac_address:
+    description:
+      - With O(network), a static MAC. Defaults to C(02:42) followed by the four octets of the IPv4 address,
+        so re-creation keeps it.
+    type: str
+  networks:
+    description:
+      - Bridge mode. The networks to attach, in order; the first carries the default route.
+    type: list
+    elements: dict
+    suboptions:
+      name:
+        description: Network name (see M(linuxnet.containers.container_network)).
+        type: str
+        required: true
+      ipv4_address:
+        description: Static address, as O(ipv4_address).
+        type: str
+      mac_address:
+        description: Static MAC, as O(mac_address).
+        type: str
+      ifname:
+        description: Interface name inside the namespace; defaults to C(eth0), C(eth1), ... in list order.
+        type: str
+      aliases:
+        description: Extra names under which peers on this network resolve this endpoint.
+        type: list
+        elements: str
+        default: []
+  container:
+    description:
+      - Container mode. The endpoint whose namespace is shared.
+    type: str
+  netns_path:
+    description:
+      - Adopt an existing namespace instead of creating one, for example a runc or crun container's namespace
+        path. It is named C(/run/netns/NAME) and configured according to O(mode) (V(none) or V(bridge)).
+      - Mutually exclusive with O(pid). Later runs may omit it; the namespace already named is kept.
+    type: str
+  pid:
+    description:
+      - Adopt the network namespace of this process (C(/proc/PID/ns/net)), for example a systemd-nspawn or LXC
+        container's init, as O(netns_path) does.
+    type: int
+  dns:
+    description:
+      - Name servers written to C(/etc/netns/NAME/resolv.conf).
+      - Defaults to the host's resolvers that the namespace can reach (loopback resolvers such as
+        systemd-resolved's stub are replaced by its upstream servers or left out).
+    type: list
+    elements: str
+  dns_search:
+    description: Search domains for C(resolv.conf); defaults to the host's.
+    type: list
+    elements: str
+  dns_options:
+    description: Resolver options for C(resolv.conf), for example V(ndots:2); defaults to the host's.
+    type: list
+    elements: str
+  etc_hosts:
+    description:
+      - Extra C(hosts) entries, a mapping of host name to IPv4 address, as C(docker run --add-host).
+    type: dict
+  recreate:
+    description:
+      - Allow changes that need a new namespace (a mode change between own, host and container namespaces).
+        Processes inside the old namespace must be restarted afterwards.
+    type: bool
+    default: false
+  endpoints:
+    description:
+      - Batch form. A list of endpoints taking the same options as the single form. Mutually exclusive with O(name).
+      - Container-mode endpoints may name a target created in the same list.
+    type: list
+    elements: dict
+    suboptions:
+      name: {description: Endpoint name., type: str, required: true}
+      state: {description: "V(present) or V(absent); defaults to the top-level O(state).", type: str,
+              choices: [present, absent]}
+      mode: {description: As O(mode)., type: str, choices: [none, bridge, host, container]}
+      network: {description: As O(network)., type: str}
+      ipv4_address: {description: As O(ipv4_address)., type: str}
+      mac_address: {description: As O(mac_address)., type: str}
+      networks:
+        description: As O(networks).
+        type: list
+        elements: dict
+        suboptions:
+          name: {description: Network name., type: str, required: true}
+          ipv4_address: {description: Static address., type: str}
+          mac_address: {description: Static MAC., type: str}
+          ifname: {description: Interface name inside the namespace., type: str}
+          aliases: {description: Extra names on this network., type: list, elements: str, default: []}
+      container: {description: As O(container)., type: str}
+      netns_path: {description: As O(netns_path)., type: str}
+      pid: {description: As O(pid)., type: int}
+      dns: {description: As O(dns)., type: list, elements: str}
+      dns_search: {description: As O(dns_search)., type: list, elements: str}
+      dns_options: {description: As O(dns_options)., type: list, elements: str}
+      etc_hosts: {description: As O(etc_hosts)., type: dict}
+      recreate: {description: As O(recreate)., type: bool}
+  exclusive:
+    description:
+      - With O(endpoints), remove every endpoint the collection manages on the host that the list does not name.
+        Namespaces the collection never managed are left alone.
+    type: bool
+    default: false
+notes:
+  - Container mode rejects O(network), O(networks), O(dns), O(dns_search), O(dns_options), O(etc_hosts),
+    O(netns_path) and O(pid) as conflicting options, like Docker. Host and none modes reject networks.
+  - Needs root, the C(nft) tool and the pyroute2 Python library on the managed node.
+seealso:
+  - module: linuxnet.containers.container_network
+  - module: linuxnet.containers.port_publish
+author:
+  - linuxnet.containers contributors
+"""
+
+EXAMPLES = r"""
+- name: A container with no network but loopback (docker run --network none)
+  linuxnet.containers.netns_endpoint:
+    name: batch-job
+    mode: none
+
+- name: A container on a bridge network with an allocated address (docker run --network front)
+  linuxnet.containers.netns_endpoint:
+    name: web
+    network: front
+
+- name: Two networks, a static address and an alias
+  linuxnet.containers.netns_endpoint:
+    name: api
+    networks:
+      - name: front
+        ipv4_address: 172.18.0.10
+        aliases: [api.internal]
+      - name: backend
+
+- name: The host's network (docker run --network host)
+  linuxnet.containers.netns_endpoint:
+    name: monitor
+    mode: host
+
+- name: A sidecar sharing web's network (docker run --network container:web)
+  linuxnet.containers.netns_endpoint:
+    name: web-sidecar
+    mode: container
+    container: web
+
+- name: Adopt the namespace of a running systemd-nspawn container and attach it to front
+  linuxnet.containers.netns_endpoint:
+    name: nspawn-db
+    pid: "{{ db_leader_pid }}"
+    network: front
+
+- name: Many endpoints in one call, nothing else of ours left on the host
+  linuxnet.containers.netns_endpoint:
+    exclusive: true
+    endpoints:
+      - name: web
+        network: front
+      - name: web-sidecar
+        mode: container
+        container: web
+      - name: batch-job
+        mode: none
+"""
+
+RETURN = r"""
+endpoint:
+  description: The endpoint after the run (single form); empty when it was removed.
+  returned: single form
+  type: dict
+  contains:
+    name: {description: Endpoint name., type: str, sample: web}
+    mode: {description: Network mode., type: str, sample: bridge}
+    netns: {description: Path that names its namespace., type: str, sample: /run/netns/web}
+    netns_inode: {description: Inode of the namespace (equal for endpoints that share one); null in check mode
+                  when not created yet., type: int, sample: 4026532301}
+    container: {description: Container mode, the endpoint shared., type: str, sample: null}
+    adopted: {description: The namespace path adopted, if any., type: str, sample: null}
+    interfaces:
+      description: One entry per network.
+      type: list
+      elements: dict
+      contains:
+        ifname: {description: Interface inside the namespace., type: str, sample: eth0}
+        network: {description: Network name., type: str, sample: front}
+        ipv4_address: {description: Address., type: str, sample: 172.18.0.2}
+        prefix_length: {description: Prefix length of the subnet., type: int, sample: 16}
+        gateway: {description: Gateway of the network., type: str, sample: 172.18.0.1}
+        mac_address: {description: MAC address., type: str, sample: "02:42:ac:12:00:02"}
+        host_ifname: {description: Host end of the veth (a port of the bridge)., type: str, sample: lnv3f2a9c0d1e4b}
+        aliases: {description: Extra names on this network., type: list, elements: str, sample: []}
+    dns: {description: Name servers set explicitly., type: list, elements: str, sample: []}
+    dns_search: {description: Search domains set explicitly., type: list, elements: str, sample: []}
+    dns_options: {description: Resolver options set explicitly., type: list, elements: str, sample: []}
+    etc_hosts: {description: Extra hosts entries., type: dict, sample: {}}
+endpoints:
+  description: Every endpoint the task names that exists after the run, each as RV(endpoint).
+  returned: always
+  type: list
+  elements: dict
+actions:
+  description: What the run changed (or, in check mode, would change), in order.
+  returned: always
+  type: list
+  elements: str
+sysctls:
+  description: The host sysctls the collection's networks need, with the value they are kept at.
+  returned: always
+  type: dict
+collected:
+  description: Endpoints whose namespace had vanished; their leftovers were removed.
+  returned: when any
+  type: list
+  elements: str
+"""
+
+from ansible.module_utils.basic import AnsibleModule
+
+from ansible_collections.linuxnet.containers.plugins.module_utils._common import (
+    ENDPOINT_OPTIONS,
+    batch_argument_spec,
+    batch_items,
+    fail,
+    finish,
+    specs_from,
+)
+from ansible_collections.linuxnet.containers.plugins.module_utils._engine import Engine, endpoint_results
+from ansible_collections.linuxnet.containers.plugins.module_utils._runner import module_runner
+from ansible_collections.linuxnet.containers.plugins.module_utils._validate import endpoint_spec
+
+
+def main():
+    module = AnsibleModule(argument_spec=batch_argument_spec(ENDPOINT_OPTIONS, "endpoints"),
+                           mutually_exclusive=[("name", "endpoints")], required_one_of=[("name", "endpoints")],
+                           supports_check_mode=True)
+    try:
+        items, exclusive = batch_items(module.params, ENDPOINT_OPTIONS, "endpoints")
+        specs, where = specs_from(items, endpoint_spec)
+        with Engine(module_runner(module), module.check_mode) as engine:
+            outcome = engine.endpoints(specs, exclusive, where)
+    except Exception as exc:  # pylint: disable=broad-except
+        fail(module, exc)
+    names = [spec.name for spec in specs]
+    endpoints = endpoint_results(outcome.new, names, outcome.inodes)
+    single = {"endpoint": endpoints[0] if endpoints else {}} if module.params["endpoints"] is None else {}
+    finish(module, outcome, endpoints=endpoints, **single)
+
+
+if __name__ == "__main__":
+    main()
