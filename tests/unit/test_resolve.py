@@ -1,0 +1,111 @@
+# Copyright (c) linuxnet.containers contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+import pytest
+
+from ansible_collections.linuxnet.containers.plugins.module_utils._errors import Conflict, InvalidOption
+from ansible_collections.linuxnet.containers.plugins.module_utils._models import State
+from ansible_collections.linuxnet.containers.plugins.module_utils._resolve import resolve_endpoints, resolve_networks
+from ansible_collections.linuxnet.containers.plugins.module_utils._validate import endpoint_spec, network_spec
+
+
+def networks(state, *items, exclusive=False, routes=()):
+    return resolve_networks(state, [network_spec(i) for i in items], exclusive, list(routes), {}).state
+
+
+def endpoints(state, *items, exclusive=False, existing=()):
+    return resolve_endpoints(state, [endpoint_spec(i) for i in items], exclusive,
+                             lambda path: path in existing, {}).state
+
+
+@pytest.fixture
+def front():
+    return networks(State(), {"name": "front", "subnet": "172.20.0.0/24"})
+
+
+def test_auto_subnets_skip_host_routes_and_other_networks_and_stay_stable():
+    state = networks(State(), {"name": "a"}, {"name": "b", "subnet": "172.18.0.0/16"}, routes=["172.17.0.0/16"])
+    assert state.networks["a"].subnet == "172.19.0.0/16"
+    assert state.networks["a"].gateway == "172.19.0.1"
+    again = networks(state, {"name": "a"}, routes=["172.17.0.0/16", "172.19.0.0/16"])
+    assert again.networks["a"].subnet == "172.19.0.0/16"
+
+
+def test_overlapping_explicit_subnet_names_the_other_network(front):
+    with pytest.raises(InvalidOption, match="subnet: 172.20.0.0/16 overlaps network front"):
+        networks(front, {"name": "back", "subnet": "172.20.0.0/16"})
+
+
+def test_bridge_name_clash(front):
+    with pytest.raises(InvalidOption, match="bridge: bridge lnc-front already belongs to network front"):
+        networks(front, {"name": "back", "bridge": "lnc-front"})
+
+
+def test_addresses_are_allocated_kept_and_static_ones_win(front):
+    state = endpoints(front, {"name": "a", "network": "front"}, {"name": "b", "network": "front"},
+                      {"name": "c", "network": "front", "ipv4_address": "172.20.0.2"})
+    addresses = {n: e.attachments[0].ipv4_address for n, e in state.endpoints.items()}
+    assert addresses == {"a": "172.20.0.3", "b": "172.20.0.4", "c": "172.20.0.2"}
+    assert state.endpoints["c"].attachments[0].mac_address == "02:42:ac:14:00:02"
+    again = endpoints(state, {"name": "b", "network": "front"}, {"name": "a", "network": "front"})
+    assert {n: e.attachments[0].ipv4_address for n, e in again.endpoints.items()} == addresses
+
+
+def test_duplicate_static_address_names_the_holder(front):
+    state = endpoints(front, {"name": "a", "network": "front", "ipv4_address": "172.20.0.7"})
+    with pytest.raises(InvalidOption, match="ipv4_address: 172.20.0.7 is already used by endpoint a"):
+        endpoints(state, {"name": "b", "network": "front", "ipv4_address": "172.20.0.7"})
+
+
+@pytest.mark.parametrize("address, words", [
+    ("172.21.0.7", "outside subnet 172.20.0.0/24"),
+    ("172.20.0.1", "gateway, network or broadcast"),
+    ("172.20.0.255", "gateway, network or broadcast"),
+])
+def test_static_address_must_be_usable(front, address, words):
+    with pytest.raises(InvalidOption, match=words):
+        endpoints(front, {"name": "a", "network": "front", "ipv4_address": address})
+
+
+def test_unknown_network_and_unknown_container(front):
+    with pytest.raises(InvalidOption, match="network: network nope does not exist"):
+        endpoints(front, {"name": "a", "network": "nope"})
+    with pytest.raises(InvalidOption, match="container: endpoint ghost does not exist"):
+        endpoints(front, {"name": "s", "mode": "container", "container": "ghost"})
+
+
+def test_container_target_in_the_same_batch(front):
+    state = endpoints(front, {"name": "side", "mode": "container", "container": "web"},
+                      {"name": "web", "network": "front"})
+    assert state.endpoints["side"].container == "web"
+
+
+def test_mode_change_needs_recreate_only_across_namespace_kinds(front):
+    state = endpoints(front, {"name": "a", "mode": "none"})
+    existing = ["/run/netns/a"]
+    bridged = endpoints(state, {"name": "a", "network": "front"}, existing=existing)
+    assert bridged.endpoints["a"].mode == "bridge"
+    with pytest.raises(InvalidOption, match="mode: changing a from its own namespace to the host's namespace"):
+        endpoints(state, {"name": "a", "mode": "host"}, existing=existing)
+    assert endpoints(state, {"name": "a", "mode": "host", "recreate": True}, existing=existing).endpoints["a"].mode \
+        == "host"
+
+
+def test_network_in_use_cannot_be_removed_or_renumbered(front):
+    state = endpoints(front, {"name": "web", "network": "front"})
+    with pytest.raises(Conflict, match="network front still has endpoints attached: web"):
+        networks(state, {"name": "front", "state": "absent"})
+    with pytest.raises(Conflict, match="would renumber attached endpoints web"):
+        networks(state, {"name": "front", "subnet": "172.21.0.0/24"})
+    with pytest.raises(Conflict, match="gateway: 172.20.0.2 is the address of endpoint web"):
+        networks(state, {"name": "front", "subnet": "172.20.0.0/24", "gateway": "172.20.0.2"})
+    changed = networks(state, {"name": "front", "subnet": "172.20.0.0/24", "mtu": 1400, "icc": False})
+    assert changed.networks["front"].mtu == 1400
+
+
+def test_exclusive_removes_unnamed_networks_and_endpoints(front):
+    state = networks(front, {"name": "back"})
+    state = endpoints(state, {"name": "a", "network": "front"}, {"name": "b", "mode": "none"})
+    state = endpoints(state, {"name": "b", "mode": "none"}, exclusive=True)
+    assert sorted(state.endpoints) == ["b"]
+    state = networks(state, {"name": "back"}, exclusive=True)
+    assert sorted(state.networks) == ["back"]

@@ -1,0 +1,80 @@
+# Copyright (c) linuxnet.containers contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+import pytest
+
+from ansible_collections.linuxnet.containers.plugins.module_utils._errors import InvalidOption
+from ansible_collections.linuxnet.containers.plugins.module_utils._validate import endpoint_spec, network_spec
+
+
+def test_network_defaults():
+    spec = network_spec({"name": "front"})
+    assert (spec.mtu, spec.masquerade, spec.icc, spec.internal, spec.isolated) == (1500, True, True, False, True)
+    assert spec.subnet is None and spec.bridge is None
+
+
+@pytest.mark.parametrize("params, field, words", [
+    ({"name": "-bad"}, "name", "not a valid name"),
+    ({"name": "x" * 65}, "name", "not a valid name"),
+    ({"name": "n", "subnet": "172.20.0.0/33"}, "subnet", "not an IPv4 CIDR"),
+    ({"name": "n", "subnet": "banana"}, "subnet", "not an IPv4 CIDR"),
+    ({"name": "n", "subnet": "172.20.0.1/16"}, "subnet", "did you mean 172.20.0.0/16"),
+    ({"name": "n", "subnet": "172.20.0.0/31"}, "subnet", "no room"),
+    ({"name": "n", "subnet": "172.20.0.0/16", "gateway": "172.21.0.1"}, "gateway", "not a usable address"),
+    ({"name": "n", "subnet": "172.20.0.0/16", "gateway": "172.20.255.255"}, "gateway", "not a usable address"),
+    ({"name": "n", "gateway": "172.20.0.1"}, "gateway", "explicit subnet"),
+    ({"name": "n", "subnet": "172.20.0.0/16", "ip_range": "172.21.0.0/24"}, "ip_range", "not inside subnet"),
+    ({"name": "n", "bridge": "a-bridge-name-too-long"}, "bridge", "Linux allows 1 to 15"),
+    ({"name": "n", "bridge": "br/0"}, "bridge", "refuses"),
+    ({"name": "n", "mtu": 20}, "mtu", "outside 68-65535"),
+])
+def test_network_bad_input_names_the_field(params, field, words):
+    with pytest.raises(InvalidOption) as info:
+        network_spec(params, "networks[3].")
+    assert info.value.field == "networks[3]." + field
+    assert words in info.value.msg
+    assert info.value.msg.startswith("networks[3].%s: " % field)
+
+
+def test_endpoint_shorthand_becomes_one_attachment():
+    spec = endpoint_spec({"name": "web", "network": "front", "ipv4_address": "172.20.0.9"})
+    assert spec.mode == "bridge"
+    assert [(a.network, a.ifname, a.ipv4_address) for a in spec.networks] == [("front", "eth0", "172.20.0.9")]
+
+
+def test_endpoint_networks_get_eth_names_in_order():
+    spec = endpoint_spec({"name": "api", "networks": [{"name": "a"}, {"name": "b", "mac_address": "02-42-AC-11-00-09"},
+                                                      {"name": "c", "ifname": "data"}]})
+    assert [a.ifname for a in spec.networks] == ["eth0", "eth1", "data"]
+    assert spec.networks[1].mac_address == "02:42:ac:11:00:09"
+
+
+@pytest.mark.parametrize("params, field, words", [
+    ({"name": "s", "mode": "container", "container": "web", "network": "front"}, "network", "conflicting options"),
+    ({"name": "s", "mode": "container", "container": "web", "dns": ["1.1.1.1"]}, "dns", "conflicting options"),
+    ({"name": "s", "mode": "container", "container": "web", "etc_hosts": {"a": "1.2.3.4"}}, "etc_hosts",
+     "conflicting options"),
+    ({"name": "s", "mode": "container"}, "container", "needs the endpoint"),
+    ({"name": "s", "mode": "container", "container": "s"}, "container", "its own namespace"),
+    ({"name": "s", "mode": "bridge", "container": "web"}, "container", "only used with mode: container"),
+    ({"name": "s", "mode": "host", "network": "front"}, "network", "host mode has no networks"),
+    ({"name": "s", "mode": "none", "networks": [{"name": "a"}]}, "networks", "none mode has no networks"),
+    ({"name": "s", "mode": "host", "pid": 5}, "pid", "host mode"),
+    ({"name": "s", "mode": "warp"}, "mode", "not a mode"),
+    ({"name": "s", "network": "front", "ipv4_address": "300.1.1.1"}, "ipv4_address", "not an IPv4 address"),
+    ({"name": "s", "network": "front", "mac_address": "01:00:5e:00:00:01"}, "mac_address", "multicast"),
+    ({"name": "s", "ipv4_address": "172.20.0.2"}, "ipv4_address", "only allowed together with network"),
+    ({"name": "s", "networks": [{"name": "a", "ifname": "averyveryverylongname"}]}, "networks[0].ifname",
+     "Linux allows"),
+    ({"name": "s", "networks": [{"name": "a"}, {"name": "a"}]}, "networks[1].name", "listed twice"),
+    ({"name": "s", "networks": [{"name": "a"}, {"name": "b", "ifname": "eth0"}]}, "networks[1].ifname",
+     "used twice"),
+    ({"name": "s", "netns_path": "relative/path"}, "netns_path", "absolute path"),
+    ({"name": "s", "netns_path": "/proc/1/ns/net", "pid": 3}, "pid", "mutually exclusive"),
+    ({"name": "s", "dns": ["dns.example"]}, "dns", "not an IPv4 address"),
+    ({"name": "s", "etc_hosts": {"db": "nope"}}, "etc_hosts.db", "not an IPv4 address"),
+])
+def test_endpoint_bad_input_names_the_field(params, field, words):
+    with pytest.raises(InvalidOption) as info:
+        endpoint_spec(params)
+    assert info.value.field == field
+    assert words in info.value.msg
