@@ -55,10 +55,21 @@ ENDPOINT_OPTIONS = dict(
 )
 
 
-def batch_argument_spec(options: dict, batch_key: str) -> dict:
-    """The single form's options at top level, plus `batch_key`: a list of items taking the same options."""
+PUBLISH_OPTIONS = dict(
+    endpoint=dict(type="str"),
+    state=STATE,
+    network=dict(type="str"),
+    ports=dict(type="list", elements="raw", default=[]),
+    allowed_sources=dict(type="list", elements="str", default=[]),
+)
+
+
+def batch_argument_spec(options: dict, batch_key: str, key: str = "name") -> dict:
+    """The single form's options at top level, plus `batch_key`: a list of items taking the same options.
+
+    `key` is the option that names an object; required in every item."""
     item = copy.deepcopy(options)
-    item["name"] = dict(type="str", required=True)
+    item[key] = dict(type="str", required=True)
     spec = copy.deepcopy(options)
     spec["state"] = dict(STATE, default="present")
     spec[batch_key] = dict(type="list", elements="dict", options=item)
@@ -74,7 +85,7 @@ def batch_items(params: dict, options: dict, batch_key: str) -> Tuple[List[Tuple
         if exclusive:
             raise InvalidOption("exclusive", "only meaningful with a list", "list every object under %s" % batch_key)
         return [({key: params.get(key) for key in options}, "")], False
-    stray = [key for key in options if key not in ("state",) and params.get(key) not in (None, [], {})]
+    stray = [key for key in options if key != "state" and params.get(key) not in (None, [], {})]
     if stray:
         raise InvalidOption(stray[0], "a top-level %s does not apply to the items of %s" % (stray[0], batch_key),
                             "set it on each item instead")
@@ -86,12 +97,13 @@ def batch_items(params: dict, options: dict, batch_key: str) -> Tuple[List[Tuple
     return result, bool(exclusive)
 
 
-def specs_from(items: List[Tuple[dict, str]], parse: Callable) -> Tuple[list, Dict[str, str]]:
+def specs_from(items: List[Tuple[dict, str]], parse: Callable, key: str = "name") -> Tuple[list, Dict[str, str]]:
+    """Parsed specs, and the field prefix of each object by name, for error messages."""
     specs, where = [], {}
     for item, prefix in items:
         spec = parse(item, prefix)
         specs.append(spec)
-        where[spec.name] = prefix
+        where[getattr(spec, key)] = prefix
     return specs, where
 
 

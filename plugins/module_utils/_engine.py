@@ -16,9 +16,10 @@ from dataclasses import dataclass, field
 from typing import Callable, Dict, List, Optional, Sequence
 
 from ansible_collections.linuxnet.containers.plugins.module_utils import _files as files
+from ansible_collections.linuxnet.containers.plugins.module_utils import _sockets as sockets
 from ansible_collections.linuxnet.containers.plugins.module_utils import _store as store
 from ansible_collections.linuxnet.containers.plugins.module_utils._errors import KernelError
-from ansible_collections.linuxnet.containers.plugins.module_utils._models import State, netns_path
+from ansible_collections.linuxnet.containers.plugins.module_utils._models import NETNS_DIR, State, netns_path
 from ansible_collections.linuxnet.containers.plugins.module_utils._nft import (
     FirewallNetwork,
     FirewallPublish,
@@ -32,6 +33,7 @@ from ansible_collections.linuxnet.containers.plugins.module_utils._resolve impor
     resolve_endpoints,
     resolve_networks,
 )
+from ansible_collections.linuxnet.containers.plugins.module_utils._ports import resolve_publishes
 from ansible_collections.linuxnet.containers.plugins.module_utils._runner import Runner
 
 IP_FORWARD = "net.ipv4.ip_forward"
@@ -99,6 +101,20 @@ def endpoint_view(state: State, name: str, inode: Optional[int]) -> dict:
         "dns_options": list(endpoint.dns_options),
         "etc_hosts": dict(endpoint.etc_hosts),
     }
+
+
+def published_view(state: State, name: str) -> List[dict]:
+    """The ports an endpoint publishes, one entry per host port (ranges expanded)."""
+    entries = []
+    for publish in state.published.get(name, ()):
+        target = publish_target(state, name, publish.network)
+        for offset in range(publish.count):
+            entries.append({
+                "endpoint": name, "network": publish.network, "protocol": publish.protocol,
+                "host_ip": publish.host_ip or "0.0.0.0", "host_port": publish.host_port + offset,
+                "container_ip": target[1] if target else None, "container_port": publish.container_port + offset,
+                "allowed_sources": list(publish.allowed_sources)})
+    return entries
 
 
 def firewall_state(state: State) -> FirewallState:
@@ -179,15 +195,53 @@ class Engine:
             resolution = resolve_endpoints(old, specs, exclusive, self._exists, where)
             return self._run(old, resolution, object_kind="endpoints")
 
-    def run_resolution(self, resolve: Callable[[State], Resolution], object_kind: str) -> Outcome:
-        """For other modules (port_publish): `resolve` maps the current state to the next one."""
+    def publish(self, specs, exclusive: bool, where: Dict[str, str]) -> Outcome:
         with store.HostLock():
             old = store.load()
-            return self._run(old, resolve(old), object_kind=object_kind)
+            resolution = resolve_publishes(old, specs, exclusive, sockets.listening_owner, where)
+            return self._run(old, resolution, object_kind="published")
 
-    def read_state(self) -> State:
+    def facts(self, all_namespaces: bool) -> dict:
+        """Everything the collection manages, as the modules return it, plus what the kernel shows of it."""
         with store.HostLock():
-            return store.load()
+            state = store.load()
+        links = self.netlink.host_links()
+        networks = []
+        for name in sorted(state.networks):
+            item = network_view(state, name)
+            item["present"] = state.networks[name].bridge in links
+            networks.append(item)
+        endpoints = []
+        for name in sorted(state.endpoints):
+            inode = self.netlink.netns_inode(netns_path(name))
+            item = endpoint_view(state, name, inode)
+            item["present"] = inode is not None
+            item["managed"] = True
+            endpoints.append(item)
+        if all_namespaces:
+            endpoints += self._foreign_namespaces(state)
+        published = [entry for name in sorted(state.published) for entry in published_view(state, name)]
+        return {"networks": networks, "endpoints": endpoints, "published": published}
+
+    def _foreign_namespaces(self, state: State) -> List[dict]:
+        """Named namespaces the collection does not manage, read-only."""
+        try:
+            names = sorted(os.listdir(NETNS_DIR))
+        except FileNotFoundError:
+            return []
+        foreign = []
+        for name in names:
+            path = netns_path(name)
+            inode = self.netlink.netns_inode(path)
+            if name in state.endpoints or inode is None:
+                continue
+            view = self.netlink.netns_view(path)
+            foreign.append({
+                "name": name, "mode": None, "netns": path, "netns_inode": inode, "present": True, "managed": False,
+                "interfaces": [{"ifname": link.ifname, "mac_address": link.mac, "addresses": list(link.addresses),
+                                "up": link.up} for link in sorted(view.links.values(), key=lambda link: link.ifname)],
+            })
+        return foreign
 
     # the pipeline ------------------------------------------------------------------------
     def _exists(self, path: str) -> bool:
@@ -286,6 +340,10 @@ class Engine:
                 present = name in old.networks and old.networks[name].bridge in view.links
                 before[name] = network_view(old, name) if present else None
                 after[name] = network_view(new, name) if name in new.networks else None
+        elif object_kind == "published":
+            for name in resolution.published:
+                before[name] = published_view(old, name)
+                after[name] = published_view(new, name)
         elif object_kind == "endpoints":
             for name in resolution.endpoints:
                 present = name in old.endpoints and view.namespaces.get(name) is not None
@@ -346,3 +404,7 @@ def network_results(state: State, names: Sequence[str]) -> List[dict]:
 
 def endpoint_results(state: State, names: Sequence[str], inodes: Dict[str, Optional[int]]) -> List[dict]:
     return [endpoint_view(state, name, inodes.get(name)) for name in names if name in state.endpoints]
+
+
+def published_results(state: State, names: Sequence[str]) -> List[dict]:
+    return [entry for name in names for entry in published_view(state, name)]

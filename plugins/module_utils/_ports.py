@@ -151,7 +151,7 @@ def resolve_publishes(state: State, specs: Sequence[PublishSpec], exclusive: boo
     for spec in specs:
         if spec.state == "present" and spec.ports:
             new.published[spec.endpoint] = _publishes(state, new, spec, port_owner, where.get(spec.endpoint, ""))
-    return Resolution(new, endpoints=sorted(touched))
+    return Resolution(new, published=sorted(touched))
 
 
 def _check_target(state: State, spec: PublishSpec, prefix: str) -> None:

@@ -30,6 +30,7 @@ class Resolution:
     state: State
     networks: List[str] = field(default_factory=list)
     endpoints: List[str] = field(default_factory=list)
+    published: List[str] = field(default_factory=list)  # endpoints whose published ports the request set
 
 
 def _field(where: Dict[str, str], name: str, key: str) -> str:

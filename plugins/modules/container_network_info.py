@@ -1,0 +1,124 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright (c) linuxnet.containers contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+module: container_network_info
+short_description: Report the networks, endpoints and published ports the collection manages on a host
+version_added: 0.1.0
+description:
+  - Returns RV(networks), RV(endpoints) and RV(published) in the shapes M(linuxnet.containers.container_network),
+    M(linuxnet.containers.netns_endpoint) and M(linuxnet.containers.port_publish) return them, with whether each
+    object is present in the kernel.
+  - O(query) takes a JMESPath expression over those three lists and returns its value in RV(result), so playbooks
+    and AWX jobs pick out what they need without extra filters.
+  - Reads only; never changes the host.
+extends_documentation_fragment:
+  - linuxnet.containers.attributes
+attributes:
+  check_mode:
+    support: full
+    details: The module only reads.
+  diff_mode:
+    support: N/A
+    details: The module only reads.
+  idempotent:
+    support: full
+  platform:
+    platforms: linux
+options:
+  all_namespaces:
+    description:
+      - Also list named namespaces in C(/run/netns) that the collection does not manage (made by C(ip netns add),
+        CNI, other tools), read-only, with C(managed=false).
+    type: bool
+    default: false
+  query:
+    description:
+      - A JMESPath expression evaluated over C({networks, endpoints, published}). Needs the jmespath Python library
+        on the managed node.
+    type: str
+notes:
+  - Needs root and the pyroute2 Python library on the managed node.
+seealso:
+  - module: linuxnet.containers.container_network
+  - module: linuxnet.containers.netns_endpoint
+  - module: linuxnet.containers.port_publish
+author:
+  - linuxnet.containers contributors
+"""
+
+EXAMPLES = r"""
+- name: Everything the collection manages on the host
+  linuxnet.containers.container_network_info:
+  register: net_facts
+
+- name: The address of endpoint web on network front
+  linuxnet.containers.container_network_info:
+    query: "endpoints[?name=='web'].interfaces[] | [?network=='front'].ipv4_address | [0]"
+  register: web_ip
+
+- name: Host ports published anywhere, for a firewall report
+  linuxnet.containers.container_network_info:
+    query: "published[].{port: host_port, proto: protocol, to: endpoint}"
+  register: ports
+
+- name: Namespaces other tools made, too
+  linuxnet.containers.container_network_info:
+    all_namespaces: true
+    query: "endpoints[?!managed].name"
+  register: foreign
+"""
+
+RETURN = r"""
+networks:
+  description: Every network, as M(linuxnet.containers.container_network) returns it, plus C(present).
+  returned: always
+  type: list
+  elements: dict
+endpoints:
+  description:
+    - Every endpoint, as M(linuxnet.containers.netns_endpoint) returns it, plus C(present) and C(managed).
+    - With O(all_namespaces), foreign namespaces too, with their interfaces as the kernel shows them.
+  returned: always
+  type: list
+  elements: dict
+published:
+  description: Every published port, as M(linuxnet.containers.port_publish) returns it.
+  returned: always
+  type: list
+  elements: dict
+result:
+  description: The value of O(query).
+  returned: when O(query) is given
+  type: raw
+  sample: 172.18.0.2
+"""
+
+from ansible.module_utils.basic import AnsibleModule
+
+from ansible_collections.linuxnet.containers.plugins.module_utils._common import fail
+from ansible_collections.linuxnet.containers.plugins.module_utils._engine import Engine
+from ansible_collections.linuxnet.containers.plugins.module_utils._query import run_query
+from ansible_collections.linuxnet.containers.plugins.module_utils._runner import module_runner
+
+
+def main():
+    module = AnsibleModule(argument_spec=dict(all_namespaces=dict(type="bool", default=False),
+                                              query=dict(type="str")),
+                           supports_check_mode=True)
+    try:
+        with Engine(module_runner(module), check_mode=True) as engine:
+            facts = engine.facts(module.params["all_namespaces"])
+        if module.params["query"] is not None:
+            facts["result"] = run_query(module.params["query"], facts)
+    except Exception as exc:  # pylint: disable=broad-except
+        fail(module, exc)
+    module.exit_json(changed=False, **facts)
+
+
+if __name__ == "__main__":
+    main()
