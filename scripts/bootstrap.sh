@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# Installs what the demo and the tests need; safe to repeat, quick when nothing changed.
+#   Debian packages: iproute2, nftables, conntrack, python3-pyroute2 (pyroute2 0.7.x for Debian's python3)
+#   .venv at the repository root with every tests/requirements*.txt
+#   .build/collections/ansible_collections/linuxnet/containers -> the checkout
+set -euo pipefail
+root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+cd "$root"
+
+packages=(iproute2 nftables conntrack python3-pyroute2 python3-venv util-linux procps)
+missing=()
+for package in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || missing+=("$package")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "bootstrap: installing ${missing[*]}"
+  apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+stamp=.venv/.requirements.sha256
+wanted=$(cat tests/requirements*.txt | sha256sum | cut -d' ' -f1)
+if [ ! -x .venv/bin/python ] || [ "$(cat "$stamp" 2>/dev/null)" != "$wanted" ]; then
+  echo "bootstrap: preparing .venv"
+  python3 -m venv .venv
+  .venv/bin/pip install -q --upgrade pip
+  for requirements in tests/requirements*.txt; do
+    .venv/bin/pip install -q -r "$requirements"
+  done
+  echo "$wanted" > "$stamp"
+fi
+
+mkdir -p .build/collections/ansible_collections/linuxnet
+ln -sfn "$root" .build/collections/ansible_collections/linuxnet/containers
