@@ -28,7 +28,7 @@ SETS = {
     "bridges": ("set bridges { type ifname; }", (0,)),
     "internal": ("set internal { type ifname; }", (0,)),
     "subnets": ("set subnets { type ipv4_addr; flags interval; }", ()),
-    "masquerade": ("set masquerade { type ipv4_addr; flags interval; }", ()),
+    "masq_subnets": ("set masq_subnets { type ipv4_addr; flags interval; }", ()),
     "fwd_pair": ("map fwd_pair { type ifname . ifname : verdict; }", (0, 1)),
     "pub_any": ("map pub_any { type inet_proto . inet_service : ipv4_addr . inet_service; }", ()),
     "pub_ip": ("map pub_ip { type ipv4_addr . inet_proto . inet_service : ipv4_addr . inet_service; }", ()),
@@ -70,7 +70,7 @@ CHAINS = """
     type nat hook postrouting priority 100; policy accept;
     ip saddr 127.0.0.0/8 oifname @bridges masquerade
     ct status dnat ip saddr @subnets oifname @bridges masquerade
-    ip saddr @masquerade oifname != @bridges masquerade
+    ip saddr @masq_subnets oifname != @bridges masquerade
   }
 """
 CHAIN_RULES = {"loopback_guard": 1, "filter_forward": 7, "nat_prerouting": 5, "nat_output": 3, "nat_postrouting": 3}
@@ -130,7 +130,7 @@ def desired_elements(state: FirewallState) -> Elements:
         if net.internal:
             elements["internal"].add((net.bridge,))
         elif net.masquerade:
-            elements["masquerade"].add((net.subnet,))
+            elements["masq_subnets"].add((net.subnet,))
         elements["fwd_pair"].add(((net.bridge, net.bridge), "accept" if net.icc else "drop"))
         for other in networks:
             if other is not net and not (net.isolated or other.isolated or net.internal or other.internal):

@@ -151,13 +151,13 @@ class Sandbox:
                 results = [json.loads(line) for line in handle]
         return results
 
-    def module(self, name, check=False, diff=False, expect_failure=False, python=None, **args):
+    def module(self, fqcn, check=False, diff=False, expect_failure=False, python=None, **args):
         play = [{"hosts": "localhost", "gather_facts": False,
-                 "tasks": [{"name": "under test", name: args, "ignore_errors": expect_failure}]}]
+                 "tasks": [{"name": "under test", fqcn: args, "ignore_errors": expect_failure}]}]
         results = self.playbook(yaml.safe_dump(play), check=check, diff=diff, python=python)
         result = results[-1]["result"]
         if not expect_failure and result.get("failed"):
-            raise PlaybookError("%s failed: %s" % (name, result.get("msg")))
+            raise PlaybookError("%s failed: %s" % (fqcn, result.get("msg") or result))
         if expect_failure and not result.get("failed"):
-            raise PlaybookError("%s was expected to fail but returned %s" % (name, result))
+            raise PlaybookError("%s was expected to fail but returned %s" % (fqcn, result))
         return result
