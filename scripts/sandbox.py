@@ -9,7 +9,8 @@
 
 Inside: tmpfs on /run (with /run/netns), /etc and /var overlaid on tmpfs, lo up, the sysctls of a
 fresh server (ip_forward=0, route_localnet=0), and a LAN: a namespace `lan` (198.51.100.2/24)
-joined to the sandbox host's `uplink0` (198.51.100.1/24), which is also its default route.
+joined to the sandbox host's `uplink0` (198.51.100.1/24), which is also its default route; `lan` also
+holds 198.51.100.3 (a second client) and routes Docker's pools to the sandbox host, as a LAN router would.
 Nothing here touches the machine's real network, /run/netns, nftables ruleset, /etc or /var.
 """
 
@@ -40,7 +41,10 @@ ip link set uplink0 up
 ip -n lan link set lo up
 ip -n lan addr add 198.51.100.2/24 dev eth0
 ip -n lan link set eth0 up
+ip -n lan addr add 198.51.100.3/24 dev eth0
 ip route add default via 198.51.100.2
+ip -n lan route add 172.16.0.0/12 via 198.51.100.1
+ip -n lan route add 192.168.0.0/16 via 198.51.100.1
 printf 'nameserver 198.51.100.53\nsearch sandbox.test\n' > /etc/resolv.conf
 echo ready > /run/sandbox/ready
 exec sleep infinity

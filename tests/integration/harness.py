@@ -85,9 +85,11 @@ class Sandbox:
             time.sleep(0.02)
         raise AssertionError("echo server %s:%s/%s in %s did not listen" % (ip, port, proto, netns))
 
-    def request(self, netns, ip, port, proto="tcp", timeout=2):
-        proc = self.run([VENV_PYTHON, os.path.join(TOOLS, "echo_client.py"), proto, ip, port, timeout],
-                        netns=netns, check=False, timeout=timeout + 10)
+    def request(self, netns, ip, port, proto="tcp", timeout=2, source=None, source_port=None):
+        argv = [VENV_PYTHON, os.path.join(TOOLS, "echo_client.py"), proto, ip, port, timeout]
+        if source:
+            argv += [source] + ([source_port] if source_port else [])
+        proc = self.run(argv, netns=netns, check=False, timeout=timeout + 10)
         return proc.stdout.strip() if proc.returncode == 0 else None
 
     # state --------------------------------------------------------------------------------
