@@ -103,8 +103,13 @@ class Sandbox:
                   "      if p.endswith('/lock'): continue\n"
                   "      out[p]=open(p,errors='replace').read()\n"
                   "print(json.dumps(out))\n")
-        links = [{k: v for k, v in link.items() if k not in ("stats64", "stats")}
-                 for link in self.ip(None, "-d", "addr")]
+        links = [{
+            "ifname": link["ifname"], "flags": sorted(set(link.get("flags", ())) - {"LOWER_UP", "NO-CARRIER"}),
+            "mtu": link.get("mtu"), "master": link.get("master"), "address": link.get("address"),
+            "alias": link.get("ifalias"), "kind": (link.get("linkinfo") or {}).get("info_kind"),
+            "inet": sorted("%s/%s" % (a["local"], a["prefixlen"]) for a in link.get("addr_info", ())
+                           if a.get("family") == "inet"),
+        } for link in self.ip(None, "-d", "addr")]
         return {
             "links": links,
             "netns": sorted(self.run(["ls", "/run/netns"]).stdout.split()),

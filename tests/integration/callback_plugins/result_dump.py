@@ -27,6 +27,8 @@ class CallbackModule(CallbackBase):
         data = dict(result._result)
         if status == "ok" and data.get("changed"):
             status = "changed"
+        if status == "failed":
+            data["failed"] = True
         entry = {"task": result._task.get_name(), "host": result._host.get_name(), "status": status,
                  "result": data}
         with open(path, "a", encoding="utf-8") as handle:
