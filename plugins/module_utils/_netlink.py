@@ -36,6 +36,7 @@ class Link:
     master: Optional[str]
     addresses: Tuple[str, ...]
     isolated: Optional[bool]
+    hairpin: Optional[bool] = None
 
 
 @dataclass(frozen=True)
@@ -142,14 +143,15 @@ class Netlink:
                 alias=message.get_attr("IFLA_IFALIAS") or None,
                 master=names.get(master) if master else None,
                 addresses=tuple(sorted(addresses.get(message["index"], ()))),
-                isolated=self._isolated(ifname) if master and path is None else None,
+                isolated=self._port_flag(ifname, "isolated") if master and path is None else None,
+                hairpin=self._port_flag(ifname, "hairpin_mode") if master and path is None else None,
             )
         return links
 
     @staticmethod
-    def _isolated(ifname: str) -> Optional[bool]:
+    def _port_flag(ifname: str, flag: str) -> Optional[bool]:
         try:
-            with open("/sys/class/net/%s/brport/isolated" % ifname, encoding="ascii") as handle:
+            with open("/sys/class/net/%s/brport/%s" % (ifname, flag), encoding="ascii") as handle:
                 return handle.read().strip() == "1"
         except OSError:
             return None
@@ -272,15 +274,19 @@ class Netlink:
         self._call("bring %s up" % host_ifname, self._host.link, "set", index=host, state="up")
 
     def set_port(self, ifname: str, master: str, isolated: bool) -> None:
+        """Attach to the bridge; hairpin on (an endpoint reaching its own published port comes back through
+        the port it left by when br_netfilter bridges the DNATed frame), isolated per the network's icc."""
         index = self._require_index(ifname, None)
         bridge = self._require_index(master, None)
         self._call("attach %s to %s" % (ifname, master), self._host.link, "set", index=index, master=bridge)
-        try:
-            with open("/sys/class/net/%s/brport/isolated" % ifname, "w", encoding="ascii") as handle:
-                handle.write("1" if isolated else "0")
-        except OSError as exc:
-            if isolated:
-                raise KernelError("isolate bridge port %s (needs Linux 4.18+): %s" % (ifname, exc)) from None
+        for flag, value in (("hairpin_mode", True), ("isolated", isolated)):
+            try:
+                with open("/sys/class/net/%s/brport/%s" % (ifname, flag), "w", encoding="ascii") as handle:
+                    handle.write("1" if value else "0")
+            except OSError as exc:
+                if value:
+                    raise KernelError("set %s on bridge port %s (isolated needs Linux 4.18+): %s"
+                                      % (flag, ifname, exc)) from None
 
     def set_default_route(self, netns: str, gateway: str, dev: str) -> None:
         index = self._require_index(dev, netns)

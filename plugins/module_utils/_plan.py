@@ -253,7 +253,8 @@ class Planner:
 
     def _port(self, ifname: str, host, network: Network) -> List[Action]:
         actions = []
-        if host.master != network.bridge or host.isolated != (not network.icc):
+        if host.master != network.bridge or host.isolated != (not network.icc) or \
+                getattr(host, "hairpin", None) is False:
             actions.append(Action("netlink", "set_port",
                                   {"ifname": ifname, "master": network.bridge, "isolated": not network.icc},
                                   "attach %s to %s (isolated %s)" % (ifname, network.bridge,
