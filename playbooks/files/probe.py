@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 # Copyright (c) linuxnet.containers contributors
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 """Tiny network probe for the demo: `probe.py serve PORT` or `probe.py get HOST PORT`.

@@ -255,8 +255,8 @@ def build_plan(desired: Elements, actual: Optional[Elements], intact: bool, empt
 
 
 def _udp_ports(any_map, ip_map) -> List[int]:
-    ports = {key[1] for key, _ in any_map if key[0] == "udp"}
-    ports |= {key[2] for key, _ in ip_map if key[1] == "udp"}
+    ports = {element[0][1] for element in any_map if element[0][0] == "udp"}
+    ports |= {element[0][2] for element in ip_map if element[0][1] == "udp"}
     return sorted(ports)
 
 
@@ -265,8 +265,8 @@ def _skeleton(desired: Elements) -> str:
     for name, (declaration, _quoted) in SETS.items():
         items = sorted(desired[name], key=repr)
         if items:
-            declaration = declaration[:-1] + " elements = { %s }; }" % ", ".join(render_element(name, e)
-                                                                              for e in items)
+            rendered = ", ".join(render_element(name, element) for element in items)
+            declaration = declaration[:-1] + " elements = { %s }; }" % rendered
         lines.append("  " + declaration)
     lines.append(CHAINS.rstrip())
     lines.append("}")

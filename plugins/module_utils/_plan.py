@@ -353,4 +353,3 @@ class Planner:
                 entries.append((peer.ipv4_address, (peer_name,) + peer.aliases))
         entries.extend((address, (host,)) for host, address in endpoint.etc_hosts)
         return files.render_hosts(entries)
-

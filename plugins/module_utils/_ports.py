@@ -83,7 +83,7 @@ def port_spec(item, field: str) -> PortSpec:
         protocol = item.get("protocol")
     else:
         text = str(item).strip()
-        text, _, protocol = text.partition("/")
+        text, protocol = (text.split("/", 1) + [""])[:2]
         parts = text.rsplit(":", 2)
         container_port = parts[-1]
         host_port = parts[-2] if len(parts) >= 2 else None

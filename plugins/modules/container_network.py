@@ -152,7 +152,7 @@ seealso:
   - module: linuxnet.containers.port_publish
   - module: linuxnet.containers.container_network_info
 author:
-  - linuxnet.containers contributors
+  - linuxnet.containers contributors (@linuxnet)
 """
 
 EXAMPLES = r"""
@@ -198,7 +198,7 @@ network:
     bridge: {description: Bridge interface., type: str, sample: lnc-front}
     subnet: {description: IPv4 subnet., type: str, sample: 172.18.0.0/16}
     gateway: {description: Gateway address on the bridge., type: str, sample: 172.18.0.1}
-    ip_range: {description: Dynamic allocation range, or null for the whole subnet., type: str, sample: null}
+    ip_range: {description: "Dynamic allocation range; null for the whole subnet.", type: str, sample: null}
     mtu: {description: MTU., type: int, sample: 1500}
     masquerade: {description: Outbound NAT., type: bool, sample: true}
     icc: {description: Endpoints may talk to each other., type: bool, sample: true}

@@ -48,7 +48,7 @@ seealso:
   - module: linuxnet.containers.netns_endpoint
   - module: linuxnet.containers.port_publish
 author:
-  - linuxnet.containers contributors
+  - linuxnet.containers contributors (@linuxnet)
 """
 
 EXAMPLES = r"""

@@ -133,9 +133,8 @@ options:
   recreate:
     description:
       - Allow changes that need a new namespace (a mode change between own, host and container namespaces).
-        Processes inside the old namespace must be restarted afterwards.
+        Processes inside the old namespace must be restarted afterwards. Defaults to V(false).
     type: bool
-    default: false
   endpoints:
     description:
       - Batch form. A list of endpoints taking the same options as the single form. Mutually exclusive with O(name).
@@ -182,7 +181,7 @@ seealso:
   - module: linuxnet.containers.container_network
   - module: linuxnet.containers.port_publish
 author:
-  - linuxnet.containers contributors
+  - linuxnet.containers contributors (@linuxnet)
 """
 
 EXAMPLES = r"""
@@ -246,8 +245,8 @@ endpoint:
     netns: {description: Path that names its namespace., type: str, sample: /run/netns/web}
     netns_inode: {description: Inode of the namespace (equal for endpoints that share one); null in check mode
                   when not created yet., type: int, sample: 4026532301}
-    container: {description: Container mode, the endpoint shared., type: str, sample: null}
-    adopted: {description: The namespace path adopted, if any., type: str, sample: null}
+    container: {description: "Container mode: the endpoint shared.", type: str, sample: null}
+    adopted: {description: "The namespace path adopted, if any.", type: str, sample: null}
     interfaces:
       description: One entry per network.
       type: list

@@ -91,7 +91,7 @@ seealso:
   - module: linuxnet.containers.netns_endpoint
   - module: linuxnet.containers.container_network_info
 author:
-  - linuxnet.containers contributors
+  - linuxnet.containers contributors (@linuxnet)
 """
 
 EXAMPLES = r"""
@@ -143,12 +143,12 @@ published:
   contains:
     endpoint: {description: Endpoint name., type: str, sample: web}
     network: {description: Network the port reaches the endpoint on., type: str, sample: front}
-    protocol: {description: tcp, udp or sctp., type: str, sample: tcp}
-    host_ip: {description: Host address, 0.0.0.0 for every address., type: str, sample: 0.0.0.0}
+    protocol: {description: "tcp, udp or sctp.", type: str, sample: tcp}
+    host_ip: {description: "Host address; 0.0.0.0 for every address.", type: str, sample: 0.0.0.0}
     host_port: {description: Host port., type: int, sample: 8080}
     container_ip: {description: Endpoint address the port is forwarded to., type: str, sample: 172.18.0.2}
     container_port: {description: Endpoint port., type: int, sample: 80}
-    allowed_sources: {description: Client CIDRs allowed; empty for any., type: list, elements: str, sample: []}
+    allowed_sources: {description: "Client CIDRs allowed; empty for any.", type: list, elements: str, sample: []}
 actions:
   description: What the run changed (or, in check mode, would change), in order.
   returned: always

@@ -56,7 +56,7 @@ class Sandbox:
 
     def run(self, argv, netns=None, check=True, timeout=60, input=None, env=None):
         proc = subprocess.run(self.argv(argv, netns), capture_output=True, text=True, timeout=timeout,
-                              input=input, env=env)
+                              input=input, env=env, check=False)
         if check and proc.returncode != 0:
             raise AssertionError("%s failed (%d): %s%s" % (argv, proc.returncode, proc.stdout, proc.stderr))
         return proc
@@ -76,7 +76,7 @@ class Sandbox:
         proc = self.spawn([VENV_PYTHON, os.path.join(TOOLS, "echo_server.py"), proto, ip, port, name or netns or "host"],
                           netns=netns)
         flag = {"tcp": "-ltnH", "udp": "-lunH", "sctp": "-lnH"}[proto]
-        for _ in range(200):
+        for _attempt in range(200):
             listening = self.run(["ss", flag, "sport = :%d" % int(port)], netns=netns, check=False).stdout
             if listening.strip():
                 return proc
@@ -148,7 +148,7 @@ class Sandbox:
             argv.append("--check")
         if diff:
             argv.append("--diff")
-        proc = subprocess.run(self.argv(argv), capture_output=True, text=True, env=env, timeout=600)
+        proc = subprocess.run(self.argv(argv), capture_output=True, text=True, env=env, timeout=600, check=False)
         if expect_rc is not None and proc.returncode != expect_rc:
             raise PlaybookError("ansible-playbook rc=%d (expected %d)\n%s\n%s"
                                 % (proc.returncode, expect_rc, proc.stdout[-6000:], proc.stderr[-3000:]))

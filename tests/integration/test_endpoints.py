@@ -200,7 +200,7 @@ def test_rejoin_adoption_exclusive_and_leftovers(sandbox):
     # adopt the namespace of a running process (a runtime's container), then attach it
     sleeper = sandbox.spawn(["unshare", "--net", "sleep", "600"])
     pid = None
-    for _ in range(100):
+    for _attempt in range(100):
         out = sandbox.run(["pgrep", "-n", "-x", "sleep"], check=False).stdout.split()
         if out and inode(sandbox, "/proc/%s/ns/net" % out[0]) != inode(sandbox, "/proc/1/ns/net"):
             pid = int(out[0])

@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 # Copyright (c) linuxnet.containers contributors
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 """echo_client.py PROTO IP PORT TIMEOUT [SOURCE_IP [SOURCE_PORT]]: prints the reply; exit 1 without one."""
