@@ -32,3 +32,18 @@ fi
 
 mkdir -p .build/collections/ansible_collections/linuxnet
 ln -sfn "$root" .build/collections/ansible_collections/linuxnet/containers
+
+# community.docker's nsenter connection reaches sandbox hosts from molecule and ansible-runner tests.
+# Galaxy is out of reach, so take that one collection from the `ansible` package's wheel on PyPI.
+if [ ! -f .build/collections/ansible_collections/community/docker/plugins/connection/nsenter.py ]; then
+  echo "bootstrap: extracting community.docker from the ansible wheel"
+  wheels=$(mktemp -d)
+  .venv/bin/pip download -q --no-deps "ansible==12.3.0" -d "$wheels"
+  .venv/bin/python - "$wheels" <<'PY'
+import glob, sys, zipfile
+wheel = zipfile.ZipFile(glob.glob(sys.argv[1] + "/ansible-*.whl")[0])
+members = [n for n in wheel.namelist() if n.startswith("ansible_collections/community/docker/")]
+wheel.extractall(".build/collections", members)
+PY
+  rm -rf "$wheels"
+fi
