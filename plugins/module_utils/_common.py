@@ -114,6 +114,8 @@ def fail(module, exc: Exception) -> None:
 
 
 def finish(module, outcome, **returns) -> None:
+    for warning in outcome.warnings:
+        module.warn(warning)
     result = outcome.result()
     result.update(returns)
     if module._diff:

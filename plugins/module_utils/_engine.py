@@ -283,7 +283,7 @@ class Engine:
         if fw_plan.changes:
             before["firewall"], after["firewall"] = fw_plan.before, fw_plan.after
         outcome = Outcome(old=old, new=new, actions=actions, before=before, after=after, sysctls=sysctls,
-                          collected=collected)
+                          collected=collected, warnings=self._foreign_drop_warnings(new))
         if not self.check_mode:
             if actions or new.to_dict() != old.to_dict():
                 store.save(new)
@@ -291,6 +291,15 @@ class Engine:
         outcome.inodes = {name: self.netlink.netns_inode(netns_path(name)) for name in resolution.endpoints
                           if name in new.endpoints}
         return outcome
+
+    def _foreign_drop_warnings(self, state: State) -> List[str]:
+        """Another firewall's forward policy of drop overrides our accepts: say so, in check mode too."""
+        if not any(not network.internal for network in state.networks.values()):
+            return []
+        return ["nftables chain %(family)s %(table)s %(chain)s drops forwarded traffic by policy, so endpoints on "
+                "bridge networks cannot reach beyond the host and published ports do not answer other hosts; "
+                "allow our bridges there (see docs/troubleshooting.md)" % chain
+                for chain in self.nft.foreign_forward_drops()]
 
     def _collect_vanished(self, old: State, new: State, resolution: Resolution) -> List[str]:
         """Endpoints whose namespace name was deleted behind our back: drop their records and leftovers."""

@@ -240,3 +240,13 @@ def test_pyroute2_07_from_the_distribution(sandbox):
     sandbox.serve("a", "0.0.0.0", 80, name="a")
     assert sandbox.request("b", "a", 80) == "a 172.17.0.3"
     assert sandbox.request("s", "127.0.0.1", 80) == "a 127.0.0.1"
+
+
+def test_foreign_forward_drop_policy_is_reported_in_check_mode_too(sandbox):
+    sandbox.run(["nft", "-f", "-"], input="table ip filter {\n chain FORWARD {\n  type filter hook forward priority 0; "
+                                          "policy drop;\n }\n}\n")
+    checked = sandbox.module(NET, name="front", check=True)
+    assert any("ip filter FORWARD drops forwarded traffic" in w for w in checked.get("warnings", []))
+    result = sandbox.module(NET, name="front")
+    assert any("ip filter FORWARD" in w for w in result.get("warnings", []))
+    assert "policy drop" in sandbox.run(["nft", "list", "table", "ip", "filter"]).stdout
