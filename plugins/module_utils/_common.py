@@ -26,6 +26,7 @@ NETWORK_OPTIONS = dict(
     icc=dict(type="bool"),
     internal=dict(type="bool"),
     isolated=dict(type="bool"),
+    accept_in_foreign_firewalls=dict(type="bool"),
 )
 
 ATTACHMENT_OPTIONS = dict(

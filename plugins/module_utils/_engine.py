@@ -135,7 +135,9 @@ def firewall_state(state: State) -> FirewallState:
                     host_port=publish.host_port + offset, container_ip=address,
                     container_port=publish.container_port + offset, bridge=network.bridge,
                     allowed_sources=publish.allowed_sources))
-    return FirewallState(networks=networks, publishes=tuple(publishes))
+    foreign_accept = tuple(sorted(n.bridge for n in state.networks.values()
+                                  if n.accept_in_foreign_firewalls and not n.internal))
+    return FirewallState(networks=networks, publishes=tuple(publishes), foreign_accept=foreign_accept)
 
 
 def publish_target(state: State, endpoint_name: str, network_name: Optional[str]):
@@ -296,9 +298,12 @@ class Engine:
         """Another firewall's forward policy of drop overrides our accepts: say so, in check mode too."""
         if not any(not network.internal for network in state.networks.values()):
             return []
+        if all(n.accept_in_foreign_firewalls for n in state.networks.values() if not n.internal):
+            return []
         return ["nftables chain %(family)s %(table)s %(chain)s drops forwarded traffic by policy, so endpoints on "
                 "bridge networks cannot reach beyond the host and published ports do not answer other hosts; "
-                "allow our bridges there (see docs/troubleshooting.md)" % chain
+                "set accept_in_foreign_firewalls: true on the network to add accept rules for its bridge there "
+                "(see docs/troubleshooting.md)" % chain
                 for chain in self.nft.foreign_forward_drops()]
 
     def _collect_vanished(self, old: State, new: State, resolution: Resolution) -> List[str]:

@@ -38,6 +38,7 @@ class NetworkSpec:
     icc: bool = True
     internal: bool = False
     isolated: bool = True
+    accept_in_foreign_firewalls: bool = False
 
 
 @dataclass(frozen=True)
@@ -52,13 +53,16 @@ class Network:
     icc: bool
     internal: bool
     isolated: bool
+    accept_in_foreign_firewalls: bool = False
 
     def to_dict(self) -> dict:
         return asdict(self)
 
     @classmethod
     def from_dict(cls, data: dict) -> "Network":
-        return cls(**{f.name: data.get(f.name) for f in fields(cls)})
+        values = {f.name: data.get(f.name) for f in fields(cls)}
+        values["accept_in_foreign_firewalls"] = bool(values["accept_in_foreign_firewalls"])
+        return cls(**values)
 
 
 @dataclass(frozen=True)

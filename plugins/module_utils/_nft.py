@@ -11,6 +11,7 @@ Debian 12 ships nft 1.0.6).
 
 from __future__ import annotations
 
+import hashlib
 import ipaddress
 import json
 from dataclasses import dataclass, field
@@ -20,6 +21,7 @@ from ansible_collections.linuxnet.containers.plugins.module_utils._errors import
 from ansible_collections.linuxnet.containers.plugins.module_utils._runner import Runner
 
 FAMILY = "ip"
+FOREIGN_MARK = "linuxnet.containers"
 TABLE = "linuxnet_containers"
 SKELETON_VERSION = "v1"
 
@@ -106,6 +108,8 @@ class FirewallPublish:
 class FirewallState:
     networks: Tuple[FirewallNetwork, ...] = ()
     publishes: Tuple[FirewallPublish, ...] = ()
+    # bridges to accept in other tables' forward chains that drop by policy (opt-in, per network)
+    foreign_accept: Tuple[str, ...] = ()
 
 
 @dataclass
@@ -303,7 +307,41 @@ class Nftables:
         listing = self._listing()
         actual, intact = actual_elements(listing) if listing is not None else (None, False)
         empty = not desired.networks and not desired.publishes
-        return build_plan(desired_elements(desired), actual, intact, empty)
+        plan = build_plan(desired_elements(desired), actual, intact, empty)
+        changes, lines = self._foreign_accepts(tuple(sorted(desired.foreign_accept)))
+        if changes:
+            plan.changes += changes
+            plan.script += "".join(line + "\n" for line in lines)
+        return plan
+
+    def _foreign_accepts(self, bridges: Tuple[str, ...]):
+        """Our accept rules in other tables' drop-policy forward chains: exactly one pair per chain for
+        `bridges`, marked with a comment naming them (by digest), none when `bridges` is empty."""
+        mark = "%s accept %s" % (FOREIGN_MARK, hashlib.sha256(",".join(bridges).encode()).hexdigest()[:12])
+        names = "{ %s }" % ", ".join('"%s"' % bridge for bridge in bridges)
+        changes, lines = [], []
+        chains = self.foreign_forward_drops()
+        for chain in chains:
+            where = "%(family)s %(table)s %(chain)s" % chain
+            ours = [rule for rule in self._rules(chain) if rule.get("comment", "").startswith(FOREIGN_MARK)]
+            if bridges and len(ours) == 2 and all(rule.get("comment") == mark for rule in ours):
+                continue
+            for rule in ours:
+                lines.append("delete rule %s handle %d" % (where, rule["handle"]))
+            if bridges:
+                lines.append('insert rule %s iifname %s accept comment "%s"' % (where, names, mark))
+                lines.append('insert rule %s oifname %s accept comment "%s"' % (where, names, mark))
+                changes.append("accept bridges %s in %s" % (", ".join(bridges), where))
+            elif ours:
+                changes.append("remove our accept rules from %s" % where)
+        return changes, lines
+
+    def _rules(self, chain: dict) -> List[dict]:
+        rc, out, _err = self.run(["nft", "-j", "list", "chain", chain["family"], chain["table"], chain["chain"]],
+                                 None)
+        if rc != 0:
+            return []
+        return [item["rule"] for item in json.loads(out).get("nftables", ()) if "rule" in item]
 
     def apply(self, plan: FirewallPlan) -> None:
         if not plan.script:

@@ -100,7 +100,7 @@ def _resolve_network(new: State, old: Optional[Network], spec: NetworkSpec,
         gateway = ipam.first_host(subnet)
     network = Network(name=spec.name, bridge=bridge, subnet=subnet, gateway=gateway, ip_range=spec.ip_range,
                       mtu=spec.mtu, masquerade=spec.masquerade, icc=spec.icc, internal=spec.internal,
-                      isolated=spec.isolated)
+                      isolated=spec.isolated, accept_in_foreign_firewalls=spec.accept_in_foreign_firewalls)
     if old:
         _refuse_disruptive_change(new, old, network, prefix)
     return network

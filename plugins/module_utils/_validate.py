@@ -126,6 +126,7 @@ def network_spec(params: dict, where: str = "") -> NetworkSpec:
         icc=_flag(params, "icc", True),
         internal=_flag(params, "internal", False),
         isolated=_flag(params, "isolated", True),
+        accept_in_foreign_firewalls=_flag(params, "accept_in_foreign_firewalls", False),
     )
 
 

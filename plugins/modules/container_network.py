@@ -95,6 +95,15 @@ options:
       - Drop traffic between this network and the collection's other networks, as Docker isolates its bridge
         networks. Two networks with V(false) may route to each other. Defaults to V(true).
     type: bool
+  accept_in_foreign_firewalls:
+    description:
+      - Another firewall (Docker's iptables rules, firewalld, libvirt) may own a forward chain whose policy is drop;
+        it then drops this network's routed traffic whatever the collection's own table accepts. The module warns
+        about such chains (in check mode too).
+      - V(true) adds, to each such chain, two rules accepting traffic from and to the bridges of the networks that
+        set this option, marked with a C(linuxnet.containers) comment, kept in step with those bridges and removed
+        with them. This is the only change the collection ever makes outside its own table. Defaults to V(false).
+    type: bool
   networks:
     description:
       - Batch form. A list of networks taking the same options as the single form.
@@ -136,6 +145,9 @@ options:
         type: bool
       isolated:
         description: As O(isolated).
+        type: bool
+      accept_in_foreign_firewalls:
+        description: As O(accept_in_foreign_firewalls).
         type: bool
   exclusive:
     description:
@@ -204,6 +216,8 @@ network:
     icc: {description: Endpoints may talk to each other., type: bool, sample: true}
     internal: {description: Internal network., type: bool, sample: false}
     isolated: {description: Isolated from the collection's other networks., type: bool, sample: true}
+    accept_in_foreign_firewalls: {description: Accept rules in other firewalls' drop-policy forward chains., type: bool,
+                                  sample: false}
     endpoints: {description: Names of the endpoints attached., type: list, elements: str, sample: [web]}
 networks:
   description: Every network the task names that exists after the run, each as RV(network).

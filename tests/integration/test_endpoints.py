@@ -250,3 +250,21 @@ def test_foreign_forward_drop_policy_is_reported_in_check_mode_too(sandbox):
     result = sandbox.module(NET, name="front")
     assert any("ip filter FORWARD" in w for w in result.get("warnings", []))
     assert "policy drop" in sandbox.run(["nft", "list", "table", "ip", "filter"]).stdout
+
+
+def test_opt_in_accept_rules_in_a_foreign_drop_policy_chain(sandbox):
+    sandbox.run(["nft", "-f", "-"], input="table ip filter {\n chain FORWARD {\n  type filter hook forward priority 0; "
+                                          "policy drop;\n }\n}\n")
+    sandbox.module(NET, name="front", subnet="172.20.0.0/24")
+    sandbox.module(EP, name="web", network="front")
+    sandbox.serve("lan", "0.0.0.0", 7000, name="lan")
+    assert sandbox.request("web", "198.51.100.2", 7000, timeout=1) is None
+    opted = sandbox.module(NET, name="front", subnet="172.20.0.0/24", accept_in_foreign_firewalls=True)
+    assert opted["changed"] and not opted.get("warnings")
+    assert sandbox.request("web", "198.51.100.2", 7000) == "lan 198.51.100.1"
+    assert not sandbox.module(NET, name="front", subnet="172.20.0.0/24", accept_in_foreign_firewalls=True)["changed"]
+    assert sandbox.run(["nft", "list", "chain", "ip", "filter", "FORWARD"]).stdout.count("linuxnet.containers") == 2
+    sandbox.module(EP, name="web", state="absent")
+    sandbox.module(NET, name="front", state="absent")
+    foreign = sandbox.run(["nft", "list", "table", "ip", "filter"]).stdout
+    assert "linuxnet.containers" not in foreign and "policy drop" in foreign
