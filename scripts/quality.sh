@@ -29,6 +29,9 @@ ansible-lint --profile production --offline -q
 echo "-- antsibull-changelog lint"
 antsibull-changelog lint
 
+echo "-- antsibull-docs lint-collection-docs"
+(cd "$root/.build/collections/ansible_collections/linuxnet/containers" && antsibull-docs lint-collection-docs --plugin-docs .)
+
 echo "-- ansible-galaxy collection build, install into a fresh path, ansible-doc and the demo from it"
 ansible-galaxy collection build --force --output-path "$work/dist" >/dev/null
 tarball=$(ls "$work"/dist/linuxnet-containers-*.tar.gz)

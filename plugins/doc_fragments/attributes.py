@@ -6,18 +6,44 @@ from __future__ import annotations
 
 
 class ModuleDocFragment:
-    # Descriptions of the attributes every module declares; each module sets its support level.
+    # The attributes of every module that changes the host: full check mode, diff mode and idempotence on Linux.
     DOCUMENTATION = r"""
 options: {}
 attributes:
   check_mode:
     description: Can run in check_mode and return changed status prediction without modifying target.
+    support: full
   diff_mode:
     description: Will return details on what has changed (or possibly needs changing in check_mode), when in diff mode.
+    support: full
   idempotent:
     description:
       - When run twice in a row outside check mode, with the same arguments, the second invocation indicates no change.
+    support: full
   platform:
     description: Target OS/families that can be operated against.
     support: N/A
+    platforms: linux
+"""
+
+    # The attributes of a module that only reads.
+    INFO_MODULE = r"""
+options: {}
+attributes:
+  check_mode:
+    description: Can run in check_mode and return changed status prediction without modifying target.
+    support: full
+    details: The module only reads.
+  diff_mode:
+    description: Will return details on what has changed (or possibly needs changing in check_mode), when in diff mode.
+    support: N/A
+    details: The module only reads.
+  idempotent:
+    description:
+      - When run twice in a row outside check mode, with the same arguments, the second invocation indicates no change.
+    support: full
+  platform:
+    description: Target OS/families that can be operated against.
+    support: N/A
+    platforms: linux
 """

@@ -10,7 +10,11 @@ import copy
 import traceback
 from typing import Callable, Dict, List, Tuple
 
+from ansible.module_utils.basic import AnsibleModule
+
+from ansible_collections.linuxnet.containers.plugins.module_utils._engine import Engine
 from ansible_collections.linuxnet.containers.plugins.module_utils._errors import InvalidOption, LinuxnetError
+from ansible_collections.linuxnet.containers.plugins.module_utils._runner import module_runner
 
 STATE = dict(type="str", choices=["present", "absent"])
 
@@ -106,6 +110,26 @@ def specs_from(items: List[Tuple[dict, str]], parse: Callable, key: str = "name"
         specs.append(spec)
         where[getattr(spec, key)] = prefix
     return specs, where
+
+
+def run_batch_module(options: dict, batch_key: str, parse: Callable, apply: Callable, returns: Callable,
+                     key: str = "name") -> None:
+    """The whole main() of a module with a single and a batch form.
+
+    `parse(params, prefix)` makes a spec, `apply(engine, specs, exclusive, where)` runs the engine, and
+    `returns(outcome, names, single)` gives the module's return values."""
+    module = AnsibleModule(argument_spec=batch_argument_spec(options, batch_key, key),
+                           mutually_exclusive=[(key, batch_key)], required_one_of=[(key, batch_key)],
+                           supports_check_mode=True)
+    try:
+        items, exclusive = batch_items(module.params, options, batch_key)
+        specs, where = specs_from(items, parse, key)
+        with Engine(module_runner(module), module.check_mode) as engine:
+            outcome = apply(engine, specs, exclusive, where)
+    except Exception as exc:  # pylint: disable=broad-except
+        fail(module, exc)
+    names = [getattr(spec, key) for spec in specs]
+    finish(module, outcome, **returns(outcome, names, module.params[batch_key] is None))
 
 
 def fail(module, exc: Exception) -> None:

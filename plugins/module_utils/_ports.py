@@ -12,7 +12,7 @@ from typing import Callable, Dict, List, Optional, Sequence, Tuple
 
 from ansible_collections.linuxnet.containers.plugins.module_utils._errors import Conflict, InvalidOption
 from ansible_collections.linuxnet.containers.plugins.module_utils._models import Publish, State
-from ansible_collections.linuxnet.containers.plugins.module_utils._resolve import Resolution
+from ansible_collections.linuxnet.containers.plugins.module_utils._resolve import Resolution, touched_and_removed
 from ansible_collections.linuxnet.containers.plugins.module_utils._validate import ipv4_cidr, object_name
 
 PROTOCOLS = ("tcp", "udp", "sctp")
@@ -133,18 +133,10 @@ def resolve_publishes(state: State, specs: Sequence[PublishSpec], exclusive: boo
                       where: Dict[str, str]) -> Resolution:
     """Next state of published ports. `port_owner(protocol, host_ip, port)` names a listening process, if any."""
     new = state.copy()
-    names = [spec.endpoint for spec in specs]
-    if len(set(names)) != len(names):
-        duplicate = next(name for name in names if names.count(name) > 1)
-        raise InvalidOption(where.get(duplicate, "") + "endpoint", "endpoint %s is listed twice" % duplicate,
-                            "give all its ports in one entry")
-    touched = set(names)
-    if exclusive:
-        touched |= set(state.published)
-        for name in set(state.published) - set(names):
-            new.published.pop(name)
-    for spec in specs:
-        new.published.pop(spec.endpoint, None)
+    names, removals = touched_and_removed(specs, "endpoint", "endpoint", state.published, exclusive, where)
+    touched = set(names) | set(removals)
+    for name in touched:
+        new.published.pop(name, None)
     for spec in specs:
         if spec.state == "present":
             _check_target(state, spec, where.get(spec.endpoint, ""))

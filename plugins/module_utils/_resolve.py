@@ -37,6 +37,21 @@ def _field(where: Dict[str, str], name: str, key: str) -> str:
     return where.get(name, "") + key
 
 
+def touched_and_removed(specs, key: str, kind: str, existing, exclusive: bool,
+                        where: Dict[str, str]):
+    """Names a request touches and the ones it removes (state absent, or unnamed under `exclusive`);
+    a name listed twice is refused."""
+    touched = [getattr(spec, key) for spec in specs]
+    if len(set(touched)) != len(touched):
+        duplicate = next(name for name in touched if touched.count(name) > 1)
+        raise InvalidOption(_field(where, duplicate, key), "%s %s is listed twice" % (kind, duplicate),
+                            "list each %s once" % kind)
+    removals = [getattr(spec, key) for spec in specs if spec.state == "absent"]
+    if exclusive:
+        removals += sorted(set(existing) - set(touched))
+    return touched, removals
+
+
 def _overlapping(subnet: str, others: Iterable[Network]) -> Optional[Network]:
     mine = ipaddress.IPv4Network(subnet)
     for other in others:
@@ -49,14 +64,7 @@ def resolve_networks(state: State, specs: Sequence[NetworkSpec], exclusive: bool
                      host_routes: Sequence[str], where: Dict[str, str]) -> Resolution:
     """Apply network specs to `state`. `where` maps a network name to its field prefix ('networks[2].')."""
     new = state.copy()
-    touched = [spec.name for spec in specs]
-    if len(set(touched)) != len(touched):
-        duplicate = next(name for name in touched if touched.count(name) > 1)
-        raise InvalidOption(_field(where, duplicate, "name"), "network %s is listed twice" % duplicate,
-                            "list each network once")
-    removals = [spec.name for spec in specs if spec.state == "absent"]
-    if exclusive:
-        removals += sorted(set(state.networks) - set(touched))
+    touched, removals = touched_and_removed(specs, "name", "network", state.networks, exclusive, where)
     for name in removals:
         attached = new.endpoints_on(name)
         if attached:
@@ -137,14 +145,7 @@ def resolve_endpoints(state: State, specs: Sequence[EndpointSpec], exclusive: bo
                       exists: Callable[[str], bool], where: Dict[str, str]) -> Resolution:
     """Apply endpoint specs to `state`. `exists(path)` tells whether a namespace or adoption source exists."""
     new = state.copy()
-    touched = [spec.name for spec in specs]
-    if len(set(touched)) != len(touched):
-        duplicate = next(name for name in touched if touched.count(name) > 1)
-        raise InvalidOption(_field(where, duplicate, "name"), "endpoint %s is listed twice" % duplicate,
-                            "list each endpoint once")
-    removals = [spec.name for spec in specs if spec.state == "absent"]
-    if exclusive:
-        removals += sorted(set(state.endpoints) - set(touched))
+    touched, removals = touched_and_removed(specs, "name", "endpoint", state.endpoints, exclusive, where)
     for name in removals:
         new.endpoints.pop(name, None)
         new.published.pop(name, None)

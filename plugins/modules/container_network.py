@@ -23,15 +23,6 @@ description:
     It never changes another nftables table, another chain's policy, or a host-wide bridge netfilter sysctl.
 extends_documentation_fragment:
   - linuxnet.containers.attributes
-attributes:
-  check_mode:
-    support: full
-  diff_mode:
-    support: full
-  idempotent:
-    support: full
-  platform:
-    platforms: linux
 options:
   name:
     description:
@@ -242,36 +233,19 @@ collected:
   elements: str
 """
 
-from ansible.module_utils.basic import AnsibleModule
-
-from ansible_collections.linuxnet.containers.plugins.module_utils._common import (
-    NETWORK_OPTIONS,
-    batch_argument_spec,
-    batch_items,
-    fail,
-    finish,
-    specs_from,
-)
-from ansible_collections.linuxnet.containers.plugins.module_utils._engine import Engine, network_results
-from ansible_collections.linuxnet.containers.plugins.module_utils._runner import module_runner
+from ansible_collections.linuxnet.containers.plugins.module_utils._common import NETWORK_OPTIONS, run_batch_module
+from ansible_collections.linuxnet.containers.plugins.module_utils._engine import network_results
 from ansible_collections.linuxnet.containers.plugins.module_utils._validate import network_spec
 
 
-def main():
-    module = AnsibleModule(argument_spec=batch_argument_spec(NETWORK_OPTIONS, "networks"),
-                           mutually_exclusive=[("name", "networks")], required_one_of=[("name", "networks")],
-                           supports_check_mode=True)
-    try:
-        items, exclusive = batch_items(module.params, NETWORK_OPTIONS, "networks")
-        specs, where = specs_from(items, network_spec)
-        with Engine(module_runner(module), module.check_mode) as engine:
-            outcome = engine.networks(specs, exclusive, where)
-    except Exception as exc:  # pylint: disable=broad-except
-        fail(module, exc)
-    names = [spec.name for spec in specs]
+def returns(outcome, names, single):
     networks = network_results(outcome.new, names)
-    single = {"network": networks[0] if networks else {}} if module.params["networks"] is None else {}
-    finish(module, outcome, networks=networks, **single)
+    return dict(networks=networks, **({"network": networks[0] if networks else {}} if single else {}))
+
+
+def main():
+    run_batch_module(NETWORK_OPTIONS, "networks", network_spec,
+                     lambda engine, specs, exclusive, where: engine.networks(specs, exclusive, where), returns)
 
 
 if __name__ == "__main__":

@@ -17,18 +17,7 @@ description:
     and AWX jobs pick out what they need without extra filters.
   - Reads only; never changes the host.
 extends_documentation_fragment:
-  - linuxnet.containers.attributes
-attributes:
-  check_mode:
-    support: full
-    details: The module only reads.
-  diff_mode:
-    support: N/A
-    details: The module only reads.
-  idempotent:
-    support: full
-  platform:
-    platforms: linux
+  - linuxnet.containers.attributes.info_module
 options:
   all_namespaces:
     description:

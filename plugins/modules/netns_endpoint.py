@@ -28,15 +28,6 @@ description:
   - Takes one endpoint or a list (O(endpoints)) reconciled in one call.
 extends_documentation_fragment:
   - linuxnet.containers.attributes
-attributes:
-  check_mode:
-    support: full
-  diff_mode:
-    support: full
-  idempotent:
-    support: full
-  platform:
-    platforms: linux
 options:
   name:
     description:
@@ -285,36 +276,19 @@ collected:
   elements: str
 """
 
-from ansible.module_utils.basic import AnsibleModule
-
-from ansible_collections.linuxnet.containers.plugins.module_utils._common import (
-    ENDPOINT_OPTIONS,
-    batch_argument_spec,
-    batch_items,
-    fail,
-    finish,
-    specs_from,
-)
-from ansible_collections.linuxnet.containers.plugins.module_utils._engine import Engine, endpoint_results
-from ansible_collections.linuxnet.containers.plugins.module_utils._runner import module_runner
+from ansible_collections.linuxnet.containers.plugins.module_utils._common import ENDPOINT_OPTIONS, run_batch_module
+from ansible_collections.linuxnet.containers.plugins.module_utils._engine import endpoint_results
 from ansible_collections.linuxnet.containers.plugins.module_utils._validate import endpoint_spec
 
 
-def main():
-    module = AnsibleModule(argument_spec=batch_argument_spec(ENDPOINT_OPTIONS, "endpoints"),
-                           mutually_exclusive=[("name", "endpoints")], required_one_of=[("name", "endpoints")],
-                           supports_check_mode=True)
-    try:
-        items, exclusive = batch_items(module.params, ENDPOINT_OPTIONS, "endpoints")
-        specs, where = specs_from(items, endpoint_spec)
-        with Engine(module_runner(module), module.check_mode) as engine:
-            outcome = engine.endpoints(specs, exclusive, where)
-    except Exception as exc:  # pylint: disable=broad-except
-        fail(module, exc)
-    names = [spec.name for spec in specs]
+def returns(outcome, names, single):
     endpoints = endpoint_results(outcome.new, names, outcome.inodes)
-    single = {"endpoint": endpoints[0] if endpoints else {}} if module.params["endpoints"] is None else {}
-    finish(module, outcome, endpoints=endpoints, **single)
+    return dict(endpoints=endpoints, **({"endpoint": endpoints[0] if endpoints else {}} if single else {}))
+
+
+def main():
+    run_batch_module(ENDPOINT_OPTIONS, "endpoints", endpoint_spec,
+                     lambda engine, specs, exclusive, where: engine.endpoints(specs, exclusive, where), returns)
 
 
 if __name__ == "__main__":

@@ -24,15 +24,6 @@ description:
     are refused.
 extends_documentation_fragment:
   - linuxnet.containers.attributes
-attributes:
-  check_mode:
-    support: full
-  diff_mode:
-    support: full
-  idempotent:
-    support: full
-  platform:
-    platforms: linux
 options:
   endpoint:
     description:
@@ -160,33 +151,19 @@ sysctls:
   type: dict
 """
 
-from ansible.module_utils.basic import AnsibleModule
-
-from ansible_collections.linuxnet.containers.plugins.module_utils._common import (
-    PUBLISH_OPTIONS,
-    batch_argument_spec,
-    batch_items,
-    fail,
-    finish,
-    specs_from,
-)
-from ansible_collections.linuxnet.containers.plugins.module_utils._engine import Engine, published_results
+from ansible_collections.linuxnet.containers.plugins.module_utils._common import PUBLISH_OPTIONS, run_batch_module
+from ansible_collections.linuxnet.containers.plugins.module_utils._engine import published_results
 from ansible_collections.linuxnet.containers.plugins.module_utils._ports import publish_spec
-from ansible_collections.linuxnet.containers.plugins.module_utils._runner import module_runner
+
+
+def returns(outcome, names, single):
+    return {"published": published_results(outcome.new, names)}
 
 
 def main():
-    module = AnsibleModule(argument_spec=batch_argument_spec(PUBLISH_OPTIONS, "endpoints", key="endpoint"),
-                           mutually_exclusive=[("endpoint", "endpoints")],
-                           required_one_of=[("endpoint", "endpoints")], supports_check_mode=True)
-    try:
-        items, exclusive = batch_items(module.params, PUBLISH_OPTIONS, "endpoints")
-        specs, where = specs_from(items, publish_spec, key="endpoint")
-        with Engine(module_runner(module), module.check_mode) as engine:
-            outcome = engine.publish(specs, exclusive, where)
-    except Exception as exc:  # pylint: disable=broad-except
-        fail(module, exc)
-    finish(module, outcome, published=published_results(outcome.new, [spec.endpoint for spec in specs]))
+    run_batch_module(PUBLISH_OPTIONS, "endpoints", publish_spec,
+                     lambda engine, specs, exclusive, where: engine.publish(specs, exclusive, where), returns,
+                     key="endpoint")
 
 
 if __name__ == "__main__":
