@@ -5,16 +5,10 @@
 
 from __future__ import annotations
 
-import subprocess
 from typing import Callable, Optional, Sequence, Tuple
 
 # runner(argv, stdin) -> (rc, stdout, stderr); AnsibleModule.run_command fits behind it.
 Runner = Callable[[Sequence[str], Optional[str]], Tuple[int, str, str]]
-
-
-def subprocess_runner(argv: Sequence[str], stdin: Optional[str] = None) -> Tuple[int, str, str]:
-    proc = subprocess.run(list(argv), input=stdin, capture_output=True, text=True, check=False)
-    return proc.returncode, proc.stdout, proc.stderr
 
 
 def module_runner(module) -> Runner:
