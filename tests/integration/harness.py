@@ -47,6 +47,10 @@ class Sandbox:
                 pass
         subprocess.run(["rm", "-rf", self._home], check=False)
 
+    def workdir(self):
+        """A scratch directory removed with the sandbox."""
+        return tempfile.mkdtemp(prefix="work-", dir=self._home)
+
     # running things -----------------------------------------------------------------------
     def argv(self, argv, netns=None):
         argv = [str(a) for a in argv]
