@@ -148,7 +148,8 @@ options:
     type: bool
     default: false
 notes:
-  - Needs root, the C(nft) tool (nftables 0.9.4 or newer, for concatenated interval sets; Linux 5.6 or newer) and the pyroute2 Python library on the managed node.
+  - Needs root, the C(nft) tool (nftables 0.9.4 or newer, for concatenated interval sets; Linux 5.6 or newer)
+    and the pyroute2 Python library on the managed node.
   - Runs serialise on a host-wide lock, so concurrent playbooks or AWX jobs against one host are safe.
 seealso:
   - module: linuxnet.containers.netns_endpoint
