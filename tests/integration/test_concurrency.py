@@ -70,4 +70,3 @@ def test_a_run_killed_halfway_converges_on_the_next(sandbox):
     assert len(links) == 150
     sandbox.serve("e0", "0.0.0.0", 80, name="e0")
     assert sandbox.request("e149", "e0", 80) is not None
-

@@ -96,7 +96,7 @@ def test_missing_or_damaged_table_is_rebuilt_in_one_transaction_and_empty_state_
     created = build_plan(desired_elements(state), None, False, empty=False)
     assert created.changes == ["create table ip linuxnet_containers"]
     assert created.script.startswith("table ip linuxnet_containers {")
-    actual, _ = actual_elements(parsed(state))
+    actual = actual_elements(parsed(state))[0]
     rebuilt = build_plan(desired_elements(state), actual, False, empty=False)
     assert rebuilt.script.startswith("table ip linuxnet_containers\ndelete table ip linuxnet_containers\n")
     gone = build_plan(desired_elements(FirewallState()), actual, True, empty=True)
