@@ -139,7 +139,8 @@ def test_network_options_with_real_packets(sandbox, br_netfilter):
     assert sandbox.run(["sysctl", "-n", "net.bridge.bridge-nf-call-iptables"]).stdout.strip() == str(int(br_netfilter))
     serve_everywhere(sandbox, [name for name, _net, _ip in POLICY_ENDPOINTS] + ["lan"], protos=("tcp", "udp"))
     sandbox.serve(None, "0.0.0.0", 7001, name="host")
-    apply(sandbox, networks)
+    apply(sandbox, networks, [publish("s1", 8090, "172.21.0.2", bridge="lnc-solo"),
+                              publish("v1", 8091, "172.24.0.2", bridge="lnc-vault")])
     got = probe(sandbox, {
         # masquerade: the LAN sees the host; without it, the endpoint's own address
         "web->lan": ("web", LAN, 80), "web->lan udp": ("web", LAN, 80, {"proto": "udp"}),
@@ -157,8 +158,10 @@ def test_network_options_with_real_packets(sandbox, br_netfilter):
         # unsolicited inbound to a bridge is dropped, masquerading or not; the host reaches its networks
         "lan->web": ("lan", "172.20.0.2", 80), "lan->p1": ("lan", "172.22.0.2", 80),
         "lan->p1 udp": ("lan", "172.22.0.2", 80, {"proto": "udp"}), "host->web": (None, "172.20.0.2", 80),
-        # a bridge never leads to the host's loopback
-        "web->127.0.0.1 via gateway": ("web", "172.20.0.1", 7001),
+        "web->gateway": ("web", "172.20.0.1", 7001),
+        # published ports: icc off still lets s2 use s1's published port; nothing reaches into or out of internal
+        "s2->s1 published": ("s2", HOST, 8090), "lan->s1 published": ("lan", HOST, 8090),
+        "lan->v1 published": ("lan", HOST, 8091), "v1->s1 published": ("v1", HOST, 8090),
     })
     assert got == {
         "web->lan": "lan " + HOST, "web->lan udp": "lan " + HOST, "p1->lan": "lan 172.22.0.2",
@@ -168,21 +171,41 @@ def test_network_options_with_real_packets(sandbox, br_netfilter):
         "v1->v2": "v2 172.24.0.2", "v1->lan": None, "v1->gateway": "host 172.24.0.2", "v1->p1": None,
         "p1->v1": None, "lan->v1": None,
         "lan->web": None, "lan->p1": None, "lan->p1 udp": None, "host->web": "web 172.20.0.1",
-        "web->127.0.0.1 via gateway": "host 172.20.0.2",
+        "web->gateway": "host 172.20.0.2",
+        "s2->s1 published": "s1 172.21.0.1", "lan->s1 published": "s1 " + LAN,
+        "lan->v1 published": None, "v1->s1 published": None,
     }
 
 
+def route_loopback_away(sandbox, netns, via):
+    """Make `netns` send 127.0.0.0/8 to `via`, as a hostile neighbour would."""
+    batch(sandbox, [["ip", "netns", "exec", netns, "sysctl", "-qw", "net.ipv4.conf.all.route_localnet=1",
+                     "net.ipv4.conf.eth0.route_localnet=1"],
+                    ["ip", "-n", netns, "route", "del", "local", "127.0.0.0/8", "dev", "lo", "table", "local"],
+                    ["ip", "-n", netns, "route", "del", "local", "127.0.0.1", "dev", "lo", "table", "local"],
+                    ["ip", "-n", netns, "route", "add", "127.0.0.0/8", "via", via, "dev", "eth0"]])
+
+
+def half_open(sandbox, port):
+    """Connections the host's stack answered (SYN received) on a local port."""
+    return sandbox.run(["ss", "-Htn", "state", "syn-recv", "sport = :%d" % port]).stdout.strip()
+
+
 def test_loopback_is_unreachable_from_a_bridge_even_with_route_localnet(sandbox):
-    """route_localnet=1 on a bridge (needed for 127.0.0.1 publishes) would let endpoints reach the host's
-    loopback-only services through the gateway; the guard chain drops that."""
+    """route_localnet=1 on a bridge (needed for 127.0.0.1 publishes) lets an endpoint's packets for 127.0.0.1
+    into the host's loopback-only services through the gateway (the answers die as martians, the packets do
+    not); the guard chain drops them before they reach anything."""
     build(sandbox, [FRONT], [("web", "front", "172.20.0.2")])
     sandbox.run(["sysctl", "-qw", "net.ipv4.conf.lnc-front.route_localnet=1"])
-    sandbox.run(["ip", "-n", "web", "route", "add", "127.0.0.0/8", "via", "172.20.0.1", "dev", "eth0", "onlink"])
-    sandbox.serve(None, "127.0.0.1", 7002, name="loopback")
+    route_loopback_away(sandbox, "web", "172.20.0.1")
+    for port in (7002, 7003):
+        sandbox.serve(None, "127.0.0.1", port, name="loopback")
+    sandbox.request("web", "127.0.0.1", 7002, timeout=0.3)
+    assert half_open(sandbox, 7002), "without the guard the SYN reaches the loopback service"
     apply(sandbox, [FRONT])
-    assert sandbox.request(None, "127.0.0.1", 7002) == "loopback 127.0.0.1"
-    counted = sandbox.run(["nft", "list", "chain", "ip", "linuxnet_containers", "guard"]).stdout
-    assert sandbox.request("web", "127.0.0.1", 7002, timeout=1) is None, counted
+    assert sandbox.request(None, "127.0.0.1", 7003) == "loopback 127.0.0.1"
+    assert sandbox.request("web", "127.0.0.1", 7003, timeout=0.3) is None
+    assert half_open(sandbox, 7003) == ""
 
 
 @pytest.mark.parametrize("br_netfilter", [True, False], ids=["br_netfilter", "no_br_netfilter"])
@@ -237,6 +260,13 @@ def test_published_ports_on_every_path(sandbox, br_netfilter):
         "range 9000": "web " + LAN, "range 9001": "web81 " + LAN, "range 9002": None,
         "lan to the endpoint": None, "unpublished host port": None,
     }
+    # even a LAN host that routes 127.0.0.0/8 to us never reaches a published port through 127.0.0.1
+    route_loopback_away(sandbox, "lan", HOST)
+    assert probe(sandbox, {"loopback-only": ("lan", "127.0.0.1", 8081), "every address": ("lan", "127.0.0.1", 8080),
+                           "udp": ("lan", "127.0.0.1", 5353, {"proto": "udp"})}, timeout=0.5) \
+        == {"loopback-only": None, "every address": None, "udp": None}
+    translated = sandbox.run(["conntrack", "-L", "--orig-dst", "127.0.0.1", "--dst-nat"], check=False).stdout
+    assert "198.51.100.2" not in translated, translated
     # no userland proxy: nothing on the host listens on the published ports
     assert sandbox.run(["ss", "-ltunH", "sport >= :8080 and sport <= :9002"]).stdout.strip() == ""
 
