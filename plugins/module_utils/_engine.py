@@ -300,7 +300,8 @@ class Engine:
             return []
         if all(n.accept_in_foreign_firewalls for n in state.networks.values() if not n.internal):
             return []
-        return ["nftables chain %(family)s %(table)s %(chain)s drops forwarded traffic by policy, so endpoints on "
+        return ["nftables chain %(family)s %(table)s %(chain)s drops forwarded traffic (by policy or a final drop rule), "
+                "so endpoints on "
                 "bridge networks cannot reach beyond the host and published ports do not answer other hosts; "
                 "set accept_in_foreign_firewalls: true on the network to add accept rules for its bridge there "
                 "(see docs/troubleshooting.md)" % chain
