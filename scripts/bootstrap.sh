@@ -7,7 +7,7 @@ set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$root"
 
-packages=(iproute2 nftables conntrack python3-pyroute2 python3-venv util-linux procps shellcheck)
+packages=(iproute2 nftables conntrack python3-pyroute2 python3-jmespath python3-venv util-linux procps shellcheck)
 missing=()
 for package in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || missing+=("$package")

@@ -6,7 +6,8 @@
     sandbox.py stop PID         kills it (its namespaces, mounts and processes go with it)
     sandbox.py exec PID -- ARGV runs ARGV inside it
 
-Inside: tmpfs on /run (with /run/netns), /etc and /var overlaid on tmpfs, lo up, the sysctls of a
+Inside: tmpfs on /run (with /run/netns), /etc and /var overlaid on tmpfs, /usr read-only (a package
+install inside fails loudly instead of writing the real disk), lo up, the sysctls of a
 fresh server (ip_forward=0, route_localnet=0), and a LAN: a namespace `lan` (198.51.100.2/24)
 joined to the sandbox host's `uplink0` (198.51.100.1/24), which is also its default route; `lan` also
 holds 198.51.100.3 (a second client) and routes Docker's pools to the sandbox host, as a LAN router would.
@@ -29,6 +30,8 @@ for top in etc var; do
   mount -t overlay overlay -o lowerdir=/$top,upperdir=/run/sandbox/$top/upper,workdir=/run/sandbox/$top/work /$top
 done
 rm -rf /etc/netns
+mount --bind /usr /usr
+mount -o remount,bind,ro /usr
 touch /run/linuxnet-sandbox
 hostname sandbox
 ip link set lo up

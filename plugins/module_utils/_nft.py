@@ -479,20 +479,21 @@ def foreign_accept_changes(drops: Sequence[dict], marked: Sequence[dict], bridge
     marked with our comment, at the head of every chain in `drops`, and no marked rule anywhere else."""
     want = {(_chain_ref(chain), direction, bridge)
             for chain in drops for bridge in bridges for direction in ("oifname", "iifname")}
-    have = {(_chain_ref(rule), rule["direction"], rule["bridge"]): rule["handle"] for rule in marked}
+    kept = set()
     changes, lines = [], []
-    for key, handle in sorted(have.items(), key=lambda kv: (kv[0][0], str(kv[0][1]), str(kv[0][2]))):
-        if key not in want:
-            lines.append("delete rule %s handle %d" % (key[0], handle))
-            changes.append("remove accept rule %s %s from %s" % (key[1], key[2], key[0]))
-    for key in sorted(want - set(have)):
+    for rule in sorted(marked, key=lambda r: (_chain_ref(r), str(r["direction"]), str(r["bridge"]), r["handle"])):
+        key = (_chain_ref(rule), rule["direction"], rule["bridge"])
+        if key in want and key not in kept:
+            kept.add(key)
+            continue
+        lines.append("delete rule %s handle %d" % (key[0], rule["handle"]))
+        changes.append("remove accept rule %s %s from %s" % (key[1], key[2], key[0]))
+    for key in sorted(want - kept):
         lines.append('insert rule %s %s "%s" counter accept comment "%s"' % (key[0], key[1], key[2], FOREIGN_MARK))
         changes.append("insert accept rule %s %s into %s" % (key[1], key[2], key[0]))
-
-    def listing(keys):
-        return sorted("%s: %s %s" % key for key in keys)
-
-    return changes, lines, listing(have), listing(want)
+    before = sorted("%s: %s %s" % (_chain_ref(rule), rule["direction"], rule["bridge"]) for rule in marked)
+    after = sorted("%s: %s %s" % key for key in want)
+    return changes, lines, before, after
 
 
 # ---------------------------------------------------------------------------------------------

@@ -288,6 +288,9 @@ def test_foreign_accept_rules_are_inserted_once_kept_and_removed():
     assert len(marked) == 5
     changes, lines, _before, _after = foreign_accept_changes(drops, marked, ["lnc-front"])
     assert lines == ["delete rule inet quiet fwd handle 24"]
+    duplicated = installed + [ours("ip filter FORWARD", "iifname", "lnc-front", 25)]
+    expected = ["delete rule inet quiet fwd handle 24", "delete rule ip filter FORWARD handle 25"]
+    assert foreign_accept_changes(*foreign_view({"nftables": duplicated}), ["lnc-front"])[1] == expected
     changes, lines, _before, after = foreign_accept_changes(drops, marked, [])
     assert sorted(lines) == ["delete rule inet firewalld filter_FORWARD handle 22",
                              "delete rule inet firewalld filter_FORWARD handle 23",
