@@ -88,7 +88,14 @@ def read_endpoint_files(name: str) -> Dict[str, str]:
 
 
 def write_text(path: str, content: str) -> None:
+    """Rewrite in place when the file exists: workloads started with `ip netns exec` or a systemd bind mount
+    hold the file's inode, so a new peer must appear in that same file, as Docker updates /etc/hosts."""
     os.makedirs(os.path.dirname(path), mode=0o755, exist_ok=True)
+    if os.path.exists(path):
+        with open(path, "r+", encoding="utf-8") as handle:
+            handle.write(content)
+            handle.truncate()
+        return
     temporary = path + ".tmp"
     with open(temporary, "w", encoding="utf-8") as handle:
         handle.write(content)

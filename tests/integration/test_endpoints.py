@@ -2,6 +2,7 @@
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 """container_network and netns_endpoint on a real kernel, proved with packets, inside sandbox hosts."""
 import os
+import time
 
 import pytest
 from harness import SYSTEM_PYTHON
@@ -268,3 +269,17 @@ def test_opt_in_accept_rules_in_a_foreign_drop_policy_chain(sandbox):
     sandbox.module(NET, name="front", state="absent")
     foreign = sandbox.run(["nft", "list", "table", "ip", "filter"]).stdout
     assert "linuxnet.containers" not in foreign and "policy drop" in foreign
+
+
+def test_a_running_workload_sees_peers_that_join_later(sandbox):
+    sandbox.module(NET, name="front", subnet="172.20.0.0/24")
+    sandbox.module(EP, name="web", network="front")
+    # a long-running workload keeps the hosts file ip netns exec mounted when it started
+    sandbox.spawn(["sh", "-c", "while :; do cat /etc/hosts > /run/hosts-seen-by-web; sleep 0.2; done"], netns="web")
+    sandbox.module(EP, name="db", network="front")
+    for _attempt in range(50):
+        seen = sandbox.run(["cat", "/run/hosts-seen-by-web"], check=False).stdout
+        if "172.20.0.3\tdb" in seen:
+            break
+        time.sleep(0.1)
+    assert "172.20.0.3\tdb" in seen
