@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # Installs what the demo and the tests need; safe to repeat, quick when nothing changed.
-#   Debian packages: iproute2, nftables, conntrack, python3-pyroute2 (pyroute2 0.7.x for Debian's python3)
-#   .venv at the repository root with every tests/requirements*.txt
-#   .build/collections/ansible_collections/linuxnet/containers -> the checkout
+#   Debian packages: iproute2, nftables, conntrack, python3-pyroute2 (pyroute2 0.7.x for Debian's python3), ...
+#   .venv at the repository root (python3 on PATH) with every tests/requirements*.txt, re-installed when
+#     one of them or that python changes (stamp: .venv/.requirements.sha256)
+#   .build/collections/ansible_collections/linuxnet/containers -> this checkout
+#   .build/collections/ansible_collections/community/docker (its nsenter connection, for molecule and AWX tests)
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$root"
@@ -14,19 +16,21 @@ for package in "${packages[@]}"; do
 done
 if [ ${#missing[@]} -gt 0 ]; then
   echo "bootstrap: installing ${missing[*]}"
+  export DEBIAN_FRONTEND=noninteractive
   apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
 
+requirements=(tests/requirements*.txt)
 stamp=.venv/.requirements.sha256
-wanted=$(cat tests/requirements*.txt | sha256sum | cut -d' ' -f1)
-if [ ! -x .venv/bin/python ] || [ "$(cat "$stamp" 2>/dev/null)" != "$wanted" ]; then
-  echo "bootstrap: preparing .venv"
-  python3 -m venv .venv
-  .venv/bin/pip install -q --upgrade pip
-  for requirements in tests/requirements*.txt; do
-    .venv/bin/pip install -q -r "$requirements"
-  done
+wanted=$( (python3 -VV; for file in "${requirements[@]}"; do echo "== $file"; cat "$file"; done) | sha256sum | cut -d' ' -f1)
+if [ "$(cat "$stamp" 2>/dev/null)" != "$wanted" ] || ! .venv/bin/python -c "" 2>/dev/null; then
+  echo "bootstrap: preparing .venv ($(python3 -V)) with ${requirements[*]}"
+  rm -f "$stamp"
+  .venv/bin/python -c "" 2>/dev/null || python3 -m venv --clear .venv
+  .venv/bin/pip install -q --disable-pip-version-check --upgrade pip
+  # One resolver run for every file, so that no file's pins are undone by another's dependencies.
+  .venv/bin/pip install -q --disable-pip-version-check "${requirements[@]/#/--requirement=}"
   echo "$wanted" > "$stamp"
 fi
 
@@ -38,12 +42,12 @@ ln -sfn "$root" .build/collections/ansible_collections/linuxnet/containers
 if [ ! -f .build/collections/ansible_collections/community/docker/plugins/connection/nsenter.py ]; then
   echo "bootstrap: extracting community.docker from the ansible wheel"
   wheels=$(mktemp -d)
-  .venv/bin/pip download -q --no-deps "ansible==12.3.0" -d "$wheels"
+  trap 'rm -rf "$wheels"' EXIT
+  .venv/bin/pip download -q --disable-pip-version-check --no-deps "ansible==12.3.0" -d "$wheels"
   .venv/bin/python - "$wheels" <<'PY'
 import glob, sys, zipfile
 wheel = zipfile.ZipFile(glob.glob(sys.argv[1] + "/ansible-*.whl")[0])
 members = [n for n in wheel.namelist() if n.startswith("ansible_collections/community/docker/")]
 wheel.extractall(".build/collections", members)
 PY
-  rm -rf "$wheels"
 fi

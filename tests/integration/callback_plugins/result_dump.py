@@ -27,7 +27,7 @@ class CallbackModule(CallbackBase):
         data = dict(result._result)
         if status == "ok" and data.get("changed"):
             status = "changed"
-        if status == "failed":
+        if status in ("failed", "unreachable"):
             data["failed"] = True
         entry = {"task": result._task.get_name(), "host": result._host.get_name(), "status": status,
                  "result": data}
@@ -42,3 +42,6 @@ class CallbackModule(CallbackBase):
 
     def v2_runner_on_skipped(self, result):
         self._dump(result, "skipped")
+
+    def v2_runner_on_unreachable(self, result):
+        self._dump(result, "unreachable")
