@@ -12,6 +12,8 @@ from typing import Dict, Iterable, List, Optional, Tuple
 
 from ansible_collections.linuxnet.containers.plugins.module_utils._models import NETNS_ETC_DIR
 
+HOST_RESOLV_CONF = "/etc/resolv.conf"
+RESOLVED_UPSTREAMS = "/run/systemd/resolve/resolv.conf"
 HEADER = "# Managed by linuxnet.containers; changes are overwritten.\n"
 
 
@@ -112,3 +114,12 @@ def remove_file(path: str) -> None:
 
 def remove_endpoint_dir(name: str) -> None:
     shutil.rmtree(endpoint_dir(name), ignore_errors=True)
+
+
+def host_resolv_conf() -> str:
+    """The host's resolver configuration; behind systemd-resolved's stub, its upstream servers."""
+    text = read_text(HOST_RESOLV_CONF) or ""
+    servers, _search, _options = parse_resolv_conf(text)
+    if servers and all(server.startswith("127.") for server in servers) and os.path.exists(RESOLVED_UPSTREAMS):
+        return read_text(RESOLVED_UPSTREAMS) or text
+    return text

@@ -4,13 +4,13 @@
 """Normalised models of what the collection manages.
 
 `*Spec` classes hold what a user asked for (optional fields still open);
-`Network`, `Endpoint` and `Attachment` hold fully resolved records, as kept in the
-state store and returned to users.
+`Network`, `Endpoint`, `Attachment` and `Publish` hold fully resolved records, as kept in the
+state store and returned to users; `State` is all of them on one host.
 """
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import MISSING, dataclass, field, fields
 from typing import Optional, Tuple
 
 NETNS_DIR = "/run/netns"
@@ -23,6 +23,28 @@ OWN_NAMESPACE_MODES = ("none", "bridge")
 
 def netns_path(name: str) -> str:
     return "%s/%s" % (NETNS_DIR, name)
+
+
+def _plain(value):
+    return [_plain(item) for item in value] if isinstance(value, (tuple, list)) else value
+
+
+class Record:
+    """A flat record of the state store: to_dict gives JSON types (tuples as lists); from_dict reads lists back
+    as tuples and a missing or null key as the field's default, so a store written before a field existed loads."""
+
+    def to_dict(self) -> dict:
+        return {f.name: _plain(getattr(self, f.name)) for f in fields(self)}
+
+    @classmethod
+    def from_dict(cls, data: dict):
+        values = {}
+        for item in fields(cls):
+            value = data.get(item.name)
+            if value is None and item.default is not MISSING:
+                value = item.default
+            values[item.name] = tuple(value) if isinstance(value, list) else value
+        return cls(**values)
 
 
 @dataclass(frozen=True)
@@ -42,7 +64,7 @@ class NetworkSpec:
 
 
 @dataclass(frozen=True)
-class Network:
+class Network(Record):
     name: str
     bridge: str
     subnet: str
@@ -54,15 +76,6 @@ class Network:
     internal: bool
     isolated: bool
     accept_in_foreign_firewalls: bool = False
-
-    def to_dict(self) -> dict:
-        return asdict(self)
-
-    @classmethod
-    def from_dict(cls, data: dict) -> "Network":
-        values = {f.name: data.get(f.name) for f in fields(cls)}
-        values["accept_in_foreign_firewalls"] = bool(values["accept_in_foreign_firewalls"])
-        return cls(**values)
 
 
 @dataclass(frozen=True)
@@ -97,24 +110,13 @@ class EndpointSpec:
 
 
 @dataclass(frozen=True)
-class Attachment:
+class Attachment(Record):
     network: str
     ifname: str
     ipv4_address: str
     mac_address: str
     host_ifname: str
     aliases: Tuple[str, ...] = ()
-
-    def to_dict(self) -> dict:
-        data = asdict(self)
-        data["aliases"] = list(self.aliases)
-        return data
-
-    @classmethod
-    def from_dict(cls, data: dict) -> "Attachment":
-        values = {f.name: data.get(f.name) for f in fields(cls)}
-        values["aliases"] = tuple(data.get("aliases") or ())
-        return cls(**values)
 
 
 @dataclass(frozen=True)
@@ -168,7 +170,27 @@ class Endpoint:
 
 
 @dataclass(frozen=True)
-class Publish:
+class PortSpec:
+    """One entry of `ports` as asked for."""
+
+    protocol: str
+    host_ip: Optional[str]
+    host_port: Optional[int]     # None: pick a free one
+    container_port: int
+    count: int = 1
+
+
+@dataclass(frozen=True)
+class PublishSpec:
+    endpoint: str
+    state: str = "present"
+    network: Optional[str] = None
+    ports: Tuple[PortSpec, ...] = ()
+    allowed_sources: Tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Publish(Record):
     """One published port mapping of an endpoint (port ranges are kept as one record)."""
 
     endpoint: str
@@ -179,18 +201,6 @@ class Publish:
     container_port: int
     count: int = 1
     allowed_sources: Tuple[str, ...] = ()
-
-    def to_dict(self) -> dict:
-        data = asdict(self)
-        data["allowed_sources"] = list(self.allowed_sources)
-        return data
-
-    @classmethod
-    def from_dict(cls, data: dict) -> "Publish":
-        values = {f.name: data.get(f.name) for f in fields(cls)}
-        values["allowed_sources"] = tuple(data.get("allowed_sources") or ())
-        values["count"] = data.get("count") or 1
-        return cls(**values)
 
 
 @dataclass
@@ -207,8 +217,33 @@ class State:
     def endpoints_on(self, network: str) -> list:
         return sorted(e.name for e in self.endpoints.values() if e.attachment(network))
 
-    def sharers_of(self, target: str) -> list:
-        return sorted(e.name for e in self.endpoints.values() if e.mode == "container" and e.container == target)
+    def namespace_owner(self, name: str) -> Optional[Endpoint]:
+        """The endpoint whose namespace endpoint `name` uses: itself, or for container mode the end of the
+        chain of shared namespaces; None when a link of the chain is missing (or the chain loops)."""
+        endpoint = self.endpoints.get(name)
+        seen = set()
+        while endpoint is not None and endpoint.mode == "container":
+            if endpoint.name in seen:
+                return None
+            seen.add(endpoint.name)
+            endpoint = self.endpoints.get(endpoint.container)
+        return endpoint
+
+    def sharing_order(self, names) -> list:
+        """`names` ordered so that a container-mode endpoint comes after the endpoint it shares."""
+        ordered: list = []
+
+        def visit(name: str, trail: tuple) -> None:
+            if name in ordered or name not in names:
+                return
+            endpoint = self.endpoints[name]
+            if endpoint.mode == "container" and endpoint.container not in trail:
+                visit(endpoint.container, trail + (name,))
+            ordered.append(name)
+
+        for name in sorted(names):
+            visit(name, ())
+        return ordered
 
     def to_dict(self) -> dict:
         return {

@@ -29,8 +29,9 @@ HOST_NETNS_SOURCE = "/proc/self/ns/net"
 
 @dataclass
 class Action:
-    target: str              # which adapter carries it out: netlink, files, sysctl, firewall
-    op: str                  # the adapter method
+    """One adapter call of a plan: `op` names it in the engine's table of calls (Engine._calls)."""
+
+    op: str
     kwargs: Dict[str, Any]
     text: str                # what a user reads in `actions`
 
@@ -103,21 +104,21 @@ class Planner:
                 raise Conflict("bridge: interface %s exists and is a %s, not a bridge; choose another bridge name"
                                % (desired.bridge, link.kind or "device"))
             return actions + [
-                Action("netlink", "create_bridge",
+                Action("create_bridge",
                        {"ifname": desired.bridge, "mtu": desired.mtu, "alias": bridge_mark(name)},
                        "create bridge %s (mtu %d) for network %s" % (desired.bridge, desired.mtu, name)),
-                Action("netlink", "add_address", {"ifname": desired.bridge, "cidr": address, "netns": None},
+                Action("add_address", {"ifname": desired.bridge, "cidr": address, "netns": None},
                        "add gateway %s to %s" % (address, desired.bridge)),
             ]
         if link.alias != bridge_mark(name):
-            actions.append(Action("netlink", "set_alias", {"ifname": desired.bridge, "alias": bridge_mark(name)},
+            actions.append(Action("set_alias", {"ifname": desired.bridge, "alias": bridge_mark(name)},
                                   "mark %s as network %s" % (desired.bridge, name)))
         if link.mtu != desired.mtu:
-            actions.append(Action("netlink", "set_mtu", {"ifname": desired.bridge, "mtu": desired.mtu, "netns": None},
+            actions.append(Action("set_mtu", {"ifname": desired.bridge, "mtu": desired.mtu, "netns": None},
                                   "set mtu of %s from %d to %d" % (desired.bridge, link.mtu, desired.mtu)))
         actions += self._addresses(desired.bridge, link.addresses, [address], None)
         if not link.up:
-            actions.append(Action("netlink", "set_up", {"ifname": desired.bridge, "netns": None},
+            actions.append(Action("set_up", {"ifname": desired.bridge, "netns": None},
                                   "bring %s up" % desired.bridge))
         return actions
 
@@ -125,15 +126,15 @@ class Planner:
         link = self.view.links.get(bridge)
         if link is None or link.alias != bridge_mark(name):
             return []
-        return [Action("netlink", "delete_link", {"ifname": bridge, "netns": None},
+        return [Action("delete_link", {"ifname": bridge, "netns": None},
                        "delete bridge %s of network %s" % (bridge, name))]
 
     def _addresses(self, ifname: str, actual, desired, netns: Optional[str]) -> List[Action]:
         where = " in %s" % netns if netns else ""
-        actions = [Action("netlink", "add_address", {"ifname": ifname, "cidr": cidr, "netns": netns},
+        actions = [Action("add_address", {"ifname": ifname, "cidr": cidr, "netns": netns},
                           "add %s to %s%s" % (cidr, ifname, where))
                    for cidr in desired if cidr not in actual]
-        actions += [Action("netlink", "del_address", {"ifname": ifname, "cidr": cidr, "netns": netns},
+        actions += [Action("del_address", {"ifname": ifname, "cidr": cidr, "netns": netns},
                            "remove %s from %s%s" % (cidr, ifname, where))
                     for cidr in actual if cidr not in desired]
         return actions
@@ -149,11 +150,11 @@ class Planner:
         return actions
 
     def _remove_endpoint(self, name: str) -> List[Action]:
-        actions = [Action("netlink", "delete_link", {"ifname": ifname, "netns": None},
+        actions = [Action("delete_link", {"ifname": ifname, "netns": None},
                           "delete veth %s of endpoint %s" % (ifname, name))
                    for ifname in sorted(self._host_veths_of(name))]
         if self.view.namespaces.get(name) is not None:
-            actions.append(Action("netlink", "remove_netns", {"name": name},
+            actions.append(Action("remove_netns", {"name": name},
                                   "remove namespace name %s" % netns_path(name)))
         return actions
 
@@ -168,15 +169,15 @@ class Planner:
             return self._lo_up(desired, view)
         actions = []
         if view is not None:
-            actions.append(Action("netlink", "remove_netns", {"name": name},
+            actions.append(Action("remove_netns", {"name": name},
                                   "release the old namespace of %s" % name))
         if source is None:
-            actions.append(Action("netlink", "create_netns", {"name": name},
+            actions.append(Action("create_netns", {"name": name},
                                   "create namespace %s" % netns_path(name)))
         else:
-            actions.append(Action("netlink", "bind_netns", {"name": name, "source_path": source}, text))
+            actions.append(Action("bind_netns", {"name": name, "source_path": source}, text))
             if desired.mode in OWN_NAMESPACE_MODES:
-                actions.append(Action("netlink", "set_up", {"ifname": "lo", "netns": netns_path(name)},
+                actions.append(Action("set_up", {"ifname": "lo", "netns": netns_path(name)},
                                       "bring lo up in %s" % name))
         self.fresh.add(name)
         return actions
@@ -192,7 +193,7 @@ class Planner:
     def _lo_up(self, desired: Endpoint, view) -> List[Action]:
         lo = view.links.get("lo")
         if desired.mode in OWN_NAMESPACE_MODES and lo is not None and not lo.up:
-            return [Action("netlink", "set_up", {"ifname": "lo", "netns": netns_path(desired.name)},
+            return [Action("set_up", {"ifname": "lo", "netns": netns_path(desired.name)},
                            "bring lo up in %s" % desired.name)]
         return []
 
@@ -216,7 +217,7 @@ class Planner:
         inner = view.links if view is not None else {}
         path = netns_path(name)
         wanted = {a.host_ifname for a in desired.attachments}
-        actions = [Action("netlink", "delete_link", {"ifname": ifname, "netns": None},
+        actions = [Action("delete_link", {"ifname": ifname, "netns": None},
                           "delete veth %s of endpoint %s" % (ifname, name))
                    for ifname in sorted(self._host_veths_of(name) - wanted)]
         for index, attachment in enumerate(desired.attachments):
@@ -226,19 +227,19 @@ class Planner:
             cidr = prefixed(attachment.ipv4_address, network.subnet)
             if host is None or peer is None or host.alias != veth_mark(name, network.name):
                 if host is not None:
-                    actions.append(Action("netlink", "delete_link", {"ifname": attachment.host_ifname, "netns": None},
+                    actions.append(Action("delete_link", {"ifname": attachment.host_ifname, "netns": None},
                                           "delete stale veth %s" % attachment.host_ifname))
                 if peer is not None:
-                    actions.append(Action("netlink", "delete_link", {"ifname": attachment.ifname, "netns": path},
+                    actions.append(Action("delete_link", {"ifname": attachment.ifname, "netns": path},
                                           "delete stale %s in %s" % (attachment.ifname, name)))
-                actions.append(Action("netlink", "create_veth", {
+                actions.append(Action("create_veth", {
                     "host_ifname": attachment.host_ifname, "peer_ifname": attachment.ifname, "netns_path": path,
                     "mtu": network.mtu, "mac": attachment.mac_address, "alias": veth_mark(name, network.name),
                     "master": network.bridge, "isolated": not network.icc},
                     "connect %s %s (%s, %s) to bridge %s via %s" % (
                         name, attachment.ifname, cidr, attachment.mac_address, network.bridge,
                         attachment.host_ifname)))
-                actions.append(Action("netlink", "add_address",
+                actions.append(Action("add_address",
                                       {"ifname": attachment.ifname, "cidr": cidr, "netns": path},
                                       "add %s to %s in %s" % (cidr, attachment.ifname, name)))
                 peer_addresses = ()
@@ -253,37 +254,36 @@ class Planner:
 
     def _port(self, ifname: str, host, network: Network) -> List[Action]:
         actions = []
-        if host.master != network.bridge or host.isolated != (not network.icc) or \
-                getattr(host, "hairpin", None) is False:
-            actions.append(Action("netlink", "set_port",
+        if host.master != network.bridge or host.isolated != (not network.icc) or host.hairpin is False:
+            actions.append(Action("set_port",
                                   {"ifname": ifname, "master": network.bridge, "isolated": not network.icc},
                                   "attach %s to %s (isolated %s)" % (ifname, network.bridge,
                                                                      "on" if not network.icc else "off")))
         if host.mtu != network.mtu:
-            actions.append(Action("netlink", "set_mtu", {"ifname": ifname, "mtu": network.mtu, "netns": None},
+            actions.append(Action("set_mtu", {"ifname": ifname, "mtu": network.mtu, "netns": None},
                                   "set mtu of %s to %d" % (ifname, network.mtu)))
         if not host.up:
-            actions.append(Action("netlink", "set_up", {"ifname": ifname, "netns": None}, "bring %s up" % ifname))
+            actions.append(Action("set_up", {"ifname": ifname, "netns": None}, "bring %s up" % ifname))
         return actions
 
     def _peer(self, name: str, ifname: str, peer, network: Network, mac: str) -> List[Action]:
         path = netns_path(name)
         actions = []
         if peer.mtu != network.mtu:
-            actions.append(Action("netlink", "set_mtu", {"ifname": ifname, "mtu": network.mtu, "netns": path},
+            actions.append(Action("set_mtu", {"ifname": ifname, "mtu": network.mtu, "netns": path},
                                   "set mtu of %s in %s to %d" % (ifname, name, network.mtu)))
         if peer.mac.lower() != mac:
-            actions.append(Action("netlink", "set_mac", {"ifname": ifname, "mac": mac, "netns": path},
+            actions.append(Action("set_mac", {"ifname": ifname, "mac": mac, "netns": path},
                                   "set mac of %s in %s to %s" % (ifname, name, mac)))
         if not peer.up:
-            actions.append(Action("netlink", "set_up", {"ifname": ifname, "netns": path},
+            actions.append(Action("set_up", {"ifname": ifname, "netns": path},
                                   "bring %s up in %s" % (ifname, name)))
         return actions
 
     def _default_route(self, name: str, view, network: Network, ifname: str) -> List[Action]:
         if view is not None and view.default_gateway == network.gateway and view.default_dev == ifname:
             return []
-        return [Action("netlink", "set_default_route",
+        return [Action("set_default_route",
                        {"netns": netns_path(name), "gateway": network.gateway, "dev": ifname},
                        "route %s by default via %s on %s" % (name, network.gateway, ifname))]
 
@@ -295,10 +295,10 @@ class Planner:
             endpoint = marked_endpoint(link.alias)
             network = marked_network(link.alias)
             if endpoint is not None and endpoint not in self.new.endpoints and endpoint not in self.old.endpoints:
-                actions.append(Action("netlink", "delete_link", {"ifname": ifname, "netns": None},
+                actions.append(Action("delete_link", {"ifname": ifname, "netns": None},
                                       "delete leftover veth %s of endpoint %s" % (ifname, endpoint)))
             elif network is not None and network not in self.new.networks and network not in self.old.networks:
-                actions.append(Action("netlink", "delete_link", {"ifname": ifname, "netns": None},
+                actions.append(Action("delete_link", {"ifname": ifname, "netns": None},
                                       "delete leftover bridge %s of network %s" % (ifname, network)))
         return actions
 
@@ -307,7 +307,7 @@ class Planner:
         actions = []
         for name in sorted(set(self.old.endpoints) - set(self.new.endpoints)):
             if self.view.files.get(name):
-                actions.append(Action("files", "remove_endpoint_dir", {"name": name},
+                actions.append(Action("remove_endpoint_dir", {"name": name},
                                       "remove %s" % files.endpoint_dir(name)))
         for name, endpoint in sorted(self.new.endpoints.items()):
             desired = self.endpoint_files(endpoint)
@@ -315,17 +315,17 @@ class Planner:
             for filename in ("resolv.conf", "hosts"):
                 path = "%s/%s" % (files.endpoint_dir(name), filename)
                 if filename in desired and actual.get(filename) != desired[filename]:
-                    actions.append(Action("files", "write_text", {"path": path, "content": desired[filename]},
+                    actions.append(Action("write_text", {"path": path, "content": desired[filename]},
                                           "write %s" % path))
                 elif filename not in desired and filename in actual:
-                    actions.append(Action("files", "remove_file", {"path": path}, "remove %s" % path))
+                    actions.append(Action("remove_file", {"path": path}, "remove %s" % path))
         return actions
 
     def endpoint_files(self, endpoint: Endpoint) -> Dict[str, str]:
         """resolv.conf and hosts for an endpoint; container mode shares its target's, like Docker."""
         if endpoint.mode == "container":
-            target = self.new.endpoints.get(endpoint.container)
-            return self.endpoint_files(target) if target and target.mode != "container" else {}
+            target = self.new.namespace_owner(endpoint.name)
+            return self.endpoint_files(target) if target else {}
         if endpoint.mode == "host" and not (endpoint.dns or endpoint.etc_hosts or endpoint.dns_search
                                             or endpoint.dns_options):
             return {}

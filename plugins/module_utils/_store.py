@@ -78,3 +78,20 @@ def save(state: State, path: str = STATE_FILE) -> None:
         handle.flush()
         os.fsync(handle.fileno())
     os.replace(temporary, path)
+
+
+class Store:
+    """The store adapter the engine uses: the host lock, and the state loaded and saved atomically."""
+
+    def __init__(self, state_file: str = STATE_FILE, lock_file: str = LOCK_FILE):
+        self.state_file = state_file
+        self.lock_file = lock_file
+
+    def lock(self) -> HostLock:
+        return HostLock(self.lock_file)
+
+    def load(self) -> State:
+        return load(self.state_file)
+
+    def save(self, state: State) -> None:
+        save(state, self.state_file)

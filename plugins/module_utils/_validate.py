@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import ipaddress
 import re
-from typing import Optional
+from typing import Optional, Tuple
 
 from ansible_collections.linuxnet.containers.plugins.module_utils._errors import InvalidOption
 from ansible_collections.linuxnet.containers.plugins.module_utils._ipam import IFNAMSIZ
@@ -20,11 +20,15 @@ from ansible_collections.linuxnet.containers.plugins.module_utils._models import
     AttachmentSpec,
     EndpointSpec,
     NetworkSpec,
+    PortSpec,
+    PublishSpec,
 )
 
 NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
 MAC_RE = re.compile(r"^[0-9a-f]{2}(:[0-9a-f]{2}){5}$")
 HOSTNAME_RE = re.compile(r"^[A-Za-z0-9_]([A-Za-z0-9_.-]{0,252})$")
+PROTOCOLS = ("tcp", "udp", "sctp")
+PORT_RE = re.compile(r"^(\d+)(?:-(\d+))?$")
 
 
 def object_name(value: str, field: str) -> str:
@@ -93,8 +97,7 @@ def network_spec(params: dict, where: str = "") -> NetworkSpec:
     gateway = params.get("gateway")
     if gateway is not None:
         gateway = ipv4_address(gateway, where + "gateway")
-        if subnet is None:
-            raise InvalidOption(where + "gateway", "a gateway needs an explicit subnet", "set subnet too")
+        _needs_subnet(subnet, where + "gateway", "a gateway")
         net = ipaddress.IPv4Network(subnet)
         if not _within(gateway, subnet) or gateway in (str(net.network_address), str(net.broadcast_address)):
             raise InvalidOption(where + "gateway", "%s is not a usable address of subnet %s" % (gateway, subnet),
@@ -102,8 +105,7 @@ def network_spec(params: dict, where: str = "") -> NetworkSpec:
     ip_range = params.get("ip_range")
     if ip_range is not None:
         ip_range = ipv4_cidr(ip_range, where + "ip_range")
-        if subnet is None:
-            raise InvalidOption(where + "ip_range", "an ip_range needs an explicit subnet", "set subnet too")
+        _needs_subnet(subnet, where + "ip_range", "an ip_range")
         if not ipaddress.IPv4Network(ip_range).subnet_of(ipaddress.IPv4Network(subnet)):
             raise InvalidOption(where + "ip_range", "%s is not inside subnet %s" % (ip_range, subnet),
                                 "choose a range inside the subnet")
@@ -128,6 +130,11 @@ def network_spec(params: dict, where: str = "") -> NetworkSpec:
         isolated=_flag(params, "isolated", True),
         accept_in_foreign_firewalls=_flag(params, "accept_in_foreign_firewalls", False),
     )
+
+
+def _needs_subnet(subnet: Optional[str], field: str, what: str) -> None:
+    if subnet is None:
+        raise InvalidOption(field, "%s needs an explicit subnet" % what, "set subnet too")
 
 
 def _flag(params: dict, key: str, default: bool) -> bool:
@@ -253,3 +260,84 @@ def _etc_hosts(value, field: str) -> tuple:
         raise InvalidOption(field, "expected a mapping of host name to address", "write {db.example: 10.0.0.5}")
     return tuple(sorted((hostname(host, field), ipv4_address(str(address), "%s.%s" % (field, host)))
                         for host, address in pairs))
+
+
+# published ports ------------------------------------------------------------------------
+def _port_range(text: str, field: str) -> Tuple[int, int]:
+    match = PORT_RE.match(str(text).strip())
+    if not match:
+        raise InvalidOption(field, "%r is not a port or a port range" % (text,), "write 8080 or 8000-8010")
+    first = int(match.group(1))
+    last = int(match.group(2) or first)
+    for port in (first, last):
+        if not 1 <= port <= 65535:
+            raise InvalidOption(field, "port %d is out of range" % port, "use ports from 1 to 65535")
+    if last < first:
+        raise InvalidOption(field, "range %s ends before it starts" % text, "write the lower port first")
+    return first, last - first + 1
+
+
+def _host_ip(text: Optional[str], field: str) -> Optional[str]:
+    if text in (None, "", "0.0.0.0"):
+        return None
+    try:
+        return str(ipaddress.IPv4Address(str(text).strip("[]")))
+    except ValueError:
+        raise InvalidOption(field, "%r is not an IPv4 address" % (text,),
+                            "give a host address such as 127.0.0.1, or leave it out for every address") from None
+
+
+def _protocol(text: Optional[str], field: str) -> str:
+    protocol = (text or "tcp").lower()
+    if protocol not in PROTOCOLS:
+        raise InvalidOption(field, "%r is not a protocol" % (text,), "use tcp, udp or sctp")
+    return protocol
+
+
+def port_spec(item, field: str) -> PortSpec:
+    """One entry of `ports`: a Docker-syntax string or a dict."""
+    if isinstance(item, dict):
+        unknown = set(item) - {"host_ip", "host_port", "container_port", "protocol"}
+        if unknown:
+            raise InvalidOption("%s.%s" % (field, sorted(unknown)[0]), "unknown key",
+                                "use host_ip, host_port, container_port and protocol")
+        if item.get("container_port") in (None, ""):
+            raise InvalidOption(field + ".container_port", "missing", "give the port the endpoint listens on")
+        host_ip, host_port, container_port = item.get("host_ip"), item.get("host_port"), item["container_port"]
+        protocol = item.get("protocol")
+    else:
+        text = str(item).strip()
+        text, protocol = (text.split("/", 1) + [""])[:2]
+        parts = text.rsplit(":", 2)
+        container_port = parts[-1]
+        host_port = parts[-2] if len(parts) >= 2 else None
+        host_ip = parts[-3] if len(parts) == 3 else None
+        protocol = protocol or None
+    protocol = _protocol(protocol, field)
+    first, count = _port_range(container_port, field)
+    host_first = None
+    if host_port not in (None, ""):
+        host_first, host_count = _port_range(host_port, field)
+        if host_count != count:
+            raise InvalidOption(field, "host range has %d ports, container range %d" % (host_count, count),
+                                "give ranges of the same length, e.g. 8000-8010:8000-8010")
+    return PortSpec(protocol=protocol, host_ip=_host_ip(host_ip, field), host_port=host_first,
+                    container_port=first, count=count)
+
+
+def publish_spec(params: dict, where: str = "") -> PublishSpec:
+    endpoint = object_name(params.get("endpoint"), where + "endpoint")
+    state = params.get("state") or "present"
+    ports = tuple(port_spec(item, "%sports[%d]" % (where, index))
+                  for index, item in enumerate(params.get("ports") or ())) if state == "present" else ()
+    sources = tuple(_source(cidr, where + "allowed_sources") for cidr in params.get("allowed_sources") or ())
+    network = params.get("network")
+    return PublishSpec(endpoint=endpoint, state=state,
+                       network=None if network is None else object_name(network, where + "network"),
+                       ports=ports, allowed_sources=sources)
+
+
+def _source(value, field: str) -> str:
+    """A client CIDR; a bare address means that one host."""
+    text = str(value).strip()
+    return ipv4_cidr(text if "/" in text else text + "/32", field)

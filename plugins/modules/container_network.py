@@ -23,6 +23,7 @@ description:
     It never changes another nftables table, another chain's policy, or a host-wide bridge netfilter sysctl.
 extends_documentation_fragment:
   - linuxnet.containers.attributes
+  - linuxnet.containers.requirements
 options:
   name:
     description:
@@ -148,8 +149,6 @@ options:
     type: bool
     default: false
 notes:
-  - Needs root, the C(nft) tool (nftables 0.9.4 or newer, for concatenated interval sets; Linux 5.6 or newer)
-    and the pyroute2 Python library on the managed node.
   - Runs serialise on a host-wide lock, so concurrent playbooks or AWX jobs against one host are safe.
 seealso:
   - module: linuxnet.containers.netns_endpoint
@@ -234,19 +233,19 @@ collected:
   elements: str
 """
 
-from ansible_collections.linuxnet.containers.plugins.module_utils._common import NETWORK_OPTIONS, run_batch_module
-from ansible_collections.linuxnet.containers.plugins.module_utils._engine import network_results
-from ansible_collections.linuxnet.containers.plugins.module_utils._validate import network_spec
+from ansible_collections.linuxnet.containers.plugins.module_utils._batch import STATE, run_batch_module
+from ansible_collections.linuxnet.containers.plugins.module_utils._kinds import NETWORKS
 
-
-def returns(outcome, names, single):
-    networks = network_results(outcome.new, names)
-    return dict(networks=networks, **({"network": networks[0] if networks else {}} if single else {}))
+OPTIONS = dict(
+    name=dict(type="str"), state=STATE, bridge=dict(type="str"),
+    subnet=dict(type="str"), gateway=dict(type="str"), ip_range=dict(type="str"), mtu=dict(type="int"),
+    masquerade=dict(type="bool"), icc=dict(type="bool"), internal=dict(type="bool"), isolated=dict(type="bool"),
+    accept_in_foreign_firewalls=dict(type="bool"),
+)
 
 
 def main():
-    run_batch_module(NETWORK_OPTIONS, "networks", network_spec,
-                     lambda engine, specs, exclusive, where: engine.networks(specs, exclusive, where), returns)
+    run_batch_module(NETWORKS, OPTIONS)
 
 
 if __name__ == "__main__":

@@ -18,6 +18,7 @@ description:
   - Reads only; never changes the host.
 extends_documentation_fragment:
   - linuxnet.containers.attributes.info_module
+  - linuxnet.containers.requirements
 options:
   all_namespaces:
     description:
@@ -31,7 +32,7 @@ options:
         on the managed node.
     type: str
 notes:
-  - Needs root and the pyroute2 Python library on the managed node.
+  - Reads only; it takes the collection's host-wide lock for a moment so it never sees a run half-saved.
 seealso:
   - module: linuxnet.containers.container_network
   - module: linuxnet.containers.netns_endpoint
@@ -87,26 +88,16 @@ result:
   sample: 172.18.0.2
 """
 
-from ansible.module_utils.basic import AnsibleModule
+from ansible_collections.linuxnet.containers.plugins.module_utils._facts import run_info_module
 
-from ansible_collections.linuxnet.containers.plugins.module_utils._common import fail
-from ansible_collections.linuxnet.containers.plugins.module_utils._engine import Engine
-from ansible_collections.linuxnet.containers.plugins.module_utils._query import run_query
-from ansible_collections.linuxnet.containers.plugins.module_utils._runner import module_runner
+OPTIONS = dict(
+    all_namespaces=dict(type="bool", default=False),
+    query=dict(type="str"),
+)
 
 
 def main():
-    module = AnsibleModule(argument_spec=dict(all_namespaces=dict(type="bool", default=False),
-                                              query=dict(type="str")),
-                           supports_check_mode=True)
-    try:
-        with Engine(module_runner(module), check_mode=True) as engine:
-            facts = engine.facts(module.params["all_namespaces"])
-        if module.params["query"] is not None:
-            facts["result"] = run_query(module.params["query"], facts)
-    except Exception as exc:  # pylint: disable=broad-except
-        fail(module, exc)
-    module.exit_json(changed=False, **facts)
+    run_info_module(OPTIONS)
 
 
 if __name__ == "__main__":

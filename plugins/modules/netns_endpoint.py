@@ -28,6 +28,7 @@ description:
   - Takes one endpoint or a list (O(endpoints)) reconciled in one call.
 extends_documentation_fragment:
   - linuxnet.containers.attributes
+  - linuxnet.containers.requirements
 options:
   name:
     description:
@@ -167,7 +168,6 @@ options:
 notes:
   - Container mode rejects O(network), O(networks), O(dns), O(dns_search), O(dns_options), O(etc_hosts),
     O(netns_path) and O(pid) as conflicting options, like Docker. Host and none modes reject networks.
-  - Needs root, the C(nft) tool and the pyroute2 Python library on the managed node.
 seealso:
   - module: linuxnet.containers.container_network
   - module: linuxnet.containers.port_publish
@@ -276,19 +276,26 @@ collected:
   elements: str
 """
 
-from ansible_collections.linuxnet.containers.plugins.module_utils._common import ENDPOINT_OPTIONS, run_batch_module
-from ansible_collections.linuxnet.containers.plugins.module_utils._engine import endpoint_results
-from ansible_collections.linuxnet.containers.plugins.module_utils._validate import endpoint_spec
+from ansible_collections.linuxnet.containers.plugins.module_utils._batch import STATE, run_batch_module
+from ansible_collections.linuxnet.containers.plugins.module_utils._kinds import ENDPOINTS
 
+ATTACHMENT_OPTIONS = dict(
+    name=dict(type="str", required=True), ifname=dict(type="str"),
+    ipv4_address=dict(type="str"), mac_address=dict(type="str"), aliases=dict(type="list", elements="str", default=[]),
+)
 
-def returns(outcome, names, single):
-    endpoints = endpoint_results(outcome.new, names, outcome.inodes)
-    return dict(endpoints=endpoints, **({"endpoint": endpoints[0] if endpoints else {}} if single else {}))
+OPTIONS = dict(
+    name=dict(type="str"), state=STATE, mode=dict(type="str", choices=["none", "bridge", "host", "container"]),
+    network=dict(type="str"), networks=dict(type="list", elements="dict", options=ATTACHMENT_OPTIONS),
+    ipv4_address=dict(type="str"), mac_address=dict(type="str"),
+    container=dict(type="str"), netns_path=dict(type="str"), pid=dict(type="int"), recreate=dict(type="bool"),
+    dns=dict(type="list", elements="str"), dns_search=dict(type="list", elements="str"),
+    dns_options=dict(type="list", elements="str"), etc_hosts=dict(type="dict"),
+)
 
 
 def main():
-    run_batch_module(ENDPOINT_OPTIONS, "endpoints", endpoint_spec,
-                     lambda engine, specs, exclusive, where: engine.endpoints(specs, exclusive, where), returns)
+    run_batch_module(ENDPOINTS, OPTIONS)
 
 
 if __name__ == "__main__":

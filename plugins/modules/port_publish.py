@@ -24,6 +24,7 @@ description:
     are refused.
 extends_documentation_fragment:
   - linuxnet.containers.attributes
+  - linuxnet.containers.requirements
 options:
   endpoint:
     description:
@@ -77,7 +78,6 @@ options:
 notes:
   - Reaching a port published on 127.0.0.1 from the host needs C(route_localnet) on the target network's bridge;
     the module sets it on that bridge only (never host-wide) and reports it in RV(sysctls).
-  - Needs root, the C(nft) tool, the C(conntrack) tool (for UDP flushes) and the pyroute2 Python library.
 seealso:
   - module: linuxnet.containers.netns_endpoint
   - module: linuxnet.containers.container_network_info
@@ -151,19 +151,17 @@ sysctls:
   type: dict
 """
 
-from ansible_collections.linuxnet.containers.plugins.module_utils._common import PUBLISH_OPTIONS, run_batch_module
-from ansible_collections.linuxnet.containers.plugins.module_utils._engine import published_results
-from ansible_collections.linuxnet.containers.plugins.module_utils._ports import publish_spec
+from ansible_collections.linuxnet.containers.plugins.module_utils._batch import STATE, run_batch_module
+from ansible_collections.linuxnet.containers.plugins.module_utils._kinds import PUBLISHED
 
-
-def returns(outcome, names, single):
-    return {"published": published_results(outcome.new, names)}
+OPTIONS = dict(
+    endpoint=dict(type="str"), state=STATE, network=dict(type="str"),
+    ports=dict(type="list", elements="raw", default=[]), allowed_sources=dict(type="list", elements="str", default=[]),
+)
 
 
 def main():
-    run_batch_module(PUBLISH_OPTIONS, "endpoints", publish_spec,
-                     lambda engine, specs, exclusive, where: engine.publish(specs, exclusive, where), returns,
-                     key="endpoint")
+    run_batch_module(PUBLISHED, OPTIONS)
 
 
 if __name__ == "__main__":

@@ -11,7 +11,7 @@ from ansible_collections.linuxnet.containers.plugins.module_utils._plan import H
 from ansible_collections.linuxnet.containers.plugins.module_utils._resolve import resolve_endpoints, resolve_networks
 from ansible_collections.linuxnet.containers.plugins.module_utils._validate import endpoint_spec, network_spec
 
-Link = namedtuple("Link", "ifname kind mtu mac up alias master addresses isolated")
+Link = namedtuple("Link", "ifname kind mtu mac up alias master addresses isolated hairpin", defaults=(None,))
 View = namedtuple("View", "inode links default_gateway default_dev")
 HOST_INODE = 1
 

@@ -3,7 +3,8 @@
 import pytest
 
 from ansible_collections.linuxnet.containers.plugins.module_utils._errors import InvalidOption
-from ansible_collections.linuxnet.containers.plugins.module_utils._validate import endpoint_spec, network_spec
+from ansible_collections.linuxnet.containers.plugins.module_utils._models import PortSpec
+from ansible_collections.linuxnet.containers.plugins.module_utils._validate import endpoint_spec, network_spec, port_spec
 
 
 def test_network_defaults():
@@ -78,3 +79,35 @@ def test_endpoint_bad_input_names_the_field(params, field, words):
         endpoint_spec(params)
     assert info.value.field == field
     assert words in info.value.msg
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("80", PortSpec("tcp", None, None, 80)),
+    ("8080:80", PortSpec("tcp", None, 8080, 80)),
+    ("127.0.0.1:8080:80", PortSpec("tcp", "127.0.0.1", 8080, 80)),
+    ("127.0.0.1::80/udp", PortSpec("udp", "127.0.0.1", None, 80)),
+    ("0.0.0.0:53:53/udp", PortSpec("udp", None, 53, 53)),
+    ("8000-8010:9000-9010/sctp", PortSpec("sctp", None, 8000, 9000, 11)),
+    ("7000-7002", PortSpec("tcp", None, None, 7000, 3)),
+    ({"host_port": 8443, "container_port": "443", "protocol": "TCP"}, PortSpec("tcp", None, 8443, 443)),
+    ({"container_port": 53, "protocol": "udp", "host_ip": "198.51.100.1"}, PortSpec("udp", "198.51.100.1", None, 53)),
+])
+def test_docker_port_syntax(text, expected):
+    assert port_spec(text, "ports[0]") == expected
+
+
+@pytest.mark.parametrize("text, words", [
+    ("70000:80", "out of range"),
+    ("0:80", "out of range"),
+    ("80/icmp", "not a protocol"),
+    ("8000-8010:80", "host range has 11 ports, container range 1"),
+    ("abc", "not a port"),
+    ("300.1.1.1:80:80", "not an IPv4 address"),
+    ("90-80", "ends before it starts"),
+    ({"host_port": 80}, "container_port"),
+    ({"container_port": 80, "proto": "udp"}, "unknown key"),
+])
+def test_bad_ports_name_the_field(text, words):
+    with pytest.raises(InvalidOption) as info:
+        port_spec(text, "ports[2]")
+    assert info.value.field.startswith("ports[2]") and words in info.value.msg

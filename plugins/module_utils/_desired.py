@@ -1,0 +1,70 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) linuxnet.containers contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""What the host must have beyond links and namespaces, derived from the state alone. Pure.
+
+The planner's companions: the firewall (networks and their published ports as the nftables
+adapter takes them) and the host sysctls the networks need.
+"""
+
+from __future__ import annotations
+
+from typing import Dict, Optional, Tuple
+
+from ansible_collections.linuxnet.containers.plugins.module_utils._models import Network, State
+from ansible_collections.linuxnet.containers.plugins.module_utils._nft import (
+    FirewallNetwork,
+    FirewallPublish,
+    FirewallState,
+)
+
+IP_FORWARD = "net.ipv4.ip_forward"
+
+
+def route_localnet_key(bridge: str) -> str:
+    return "net.ipv4.conf.%s.route_localnet" % bridge
+
+
+def publish_target(state: State, endpoint_name: str, network_name: Optional[str]) -> Optional[Tuple[Network, str]]:
+    """(network, address) a publish of this endpoint reaches; container mode publishes on its target."""
+    endpoint = state.namespace_owner(endpoint_name)
+    if endpoint is None or not endpoint.attachments:
+        return None
+    attachment = endpoint.attachment(network_name) if network_name else endpoint.attachments[0]
+    if attachment is None or attachment.network not in state.networks:
+        return None
+    return state.networks[attachment.network], attachment.ipv4_address
+
+
+def firewall_state(state: State) -> FirewallState:
+    """The firewall follows from the state alone: networks and their published ports."""
+    networks = tuple(FirewallNetwork(name=n.name, bridge=n.bridge, subnet=n.subnet, gateway=n.gateway,
+                                     masquerade=n.masquerade, icc=n.icc, internal=n.internal, isolated=n.isolated)
+                     for n in sorted(state.networks.values(), key=lambda n: n.name))
+    publishes = []
+    for endpoint_name, items in sorted(state.published.items()):
+        for publish in items:
+            target = publish_target(state, endpoint_name, publish.network)
+            if target is None:
+                continue
+            network, address = target
+            for offset in range(publish.count):
+                publishes.append(FirewallPublish(
+                    endpoint=endpoint_name, protocol=publish.protocol, host_ip=publish.host_ip,
+                    host_port=publish.host_port + offset, container_ip=address,
+                    container_port=publish.container_port + offset, bridge=network.bridge,
+                    allowed_sources=publish.allowed_sources))
+    foreign_accept = tuple(sorted(n.bridge for n in state.networks.values()
+                                  if n.accept_in_foreign_firewalls and not n.internal))
+    return FirewallState(networks=networks, publishes=tuple(publishes), foreign_accept=foreign_accept)
+
+
+def desired_sysctls(state: State) -> Dict[str, str]:
+    """Host sysctls the state needs: forwarding for routed networks, route_localnet for loopback publishes."""
+    wanted: Dict[str, str] = {}
+    if any(not network.internal for network in state.networks.values()):
+        wanted[IP_FORWARD] = "1"
+    for item in firewall_state(state).publishes:
+        if item.host_ip is None or item.host_ip.startswith("127."):
+            wanted[route_localnet_key(item.bridge)] = "1"
+    return wanted

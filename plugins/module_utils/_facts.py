@@ -1,0 +1,84 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) linuxnet.containers contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The read-only path: everything the collection manages, as the modules return it, plus what the
+kernel shows of it; and the main() of container_network_info."""
+
+from __future__ import annotations
+
+import os
+from typing import List
+
+from ansible.module_utils.basic import AnsibleModule
+
+from ansible_collections.linuxnet.containers.plugins.module_utils._batch import fail
+from ansible_collections.linuxnet.containers.plugins.module_utils._engine import Adapters
+from ansible_collections.linuxnet.containers.plugins.module_utils._models import NETNS_DIR, State, netns_path
+from ansible_collections.linuxnet.containers.plugins.module_utils._query import run_query
+from ansible_collections.linuxnet.containers.plugins.module_utils._runner import module_runner
+from ansible_collections.linuxnet.containers.plugins.module_utils._views import (
+    endpoint_view,
+    network_view,
+    published_view,
+)
+
+
+def gather(adapters: Adapters, all_namespaces: bool) -> dict:
+    """networks, endpoints and published, each object with `present` (and endpoints `managed`)."""
+    with adapters.store.lock():
+        state = adapters.store.load()
+    netlink = adapters.netlink
+    links = netlink.host_links()
+    networks = []
+    for name in sorted(state.networks):
+        item = network_view(state, name)
+        item["present"] = state.networks[name].bridge in links
+        networks.append(item)
+    endpoints = []
+    for name in sorted(state.endpoints):
+        inode = netlink.netns_inode(netns_path(name))
+        item = endpoint_view(state, name, inode)
+        item["present"] = inode is not None
+        item["managed"] = True
+        endpoints.append(item)
+    if all_namespaces:
+        endpoints += foreign_namespaces(netlink, state)
+    published = [entry for name in sorted(state.published) for entry in published_view(state, name)]
+    return {"networks": networks, "endpoints": endpoints, "published": published}
+
+
+def foreign_namespaces(netlink, state: State) -> List[dict]:
+    """Named namespaces the collection does not manage, read-only."""
+    try:
+        names = sorted(os.listdir(NETNS_DIR))
+    except FileNotFoundError:
+        return []
+    foreign = []
+    for name in names:
+        path = netns_path(name)
+        inode = netlink.netns_inode(path)
+        if name in state.endpoints or inode is None:
+            continue
+        view = netlink.netns_view(path)
+        foreign.append({
+            "name": name, "mode": None, "netns": path, "netns_inode": inode, "present": True, "managed": False,
+            "interfaces": [{"ifname": link.ifname, "mac_address": link.mac, "addresses": list(link.addresses),
+                            "up": link.up} for link in sorted(view.links.values(), key=lambda link: link.ifname)],
+        })
+    return foreign
+
+
+def run_info_module(options: dict) -> None:
+    """The whole main() of container_network_info."""
+    module = AnsibleModule(argument_spec=options, supports_check_mode=True)
+    try:
+        adapters = Adapters.real(module_runner(module))
+        try:
+            facts = gather(adapters, module.params["all_namespaces"])
+        finally:
+            adapters.close()
+        if module.params["query"] is not None:
+            facts["result"] = run_query(module.params["query"], facts)
+    except Exception as exc:  # pylint: disable=broad-except
+        fail(module, exc)
+    module.exit_json(changed=False, **facts)

@@ -1,0 +1,277 @@
+# Copyright (c) linuxnet.containers contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The reconcile path on fakes of its adapters (no root, no kernel): each fake keeps an in-memory host
+that the applied actions change, so a second run proves the plan converged."""
+import contextlib
+import dataclasses
+
+import pytest
+
+from ansible_collections.linuxnet.containers.plugins.module_utils._engine import Adapters, Engine
+from ansible_collections.linuxnet.containers.plugins.module_utils._errors import InvalidOption
+from ansible_collections.linuxnet.containers.plugins.module_utils._kinds import ENDPOINTS, NETWORKS, PUBLISHED
+from ansible_collections.linuxnet.containers.plugins.module_utils._models import State
+from ansible_collections.linuxnet.containers.plugins.module_utils._netlink import Link, NetnsView
+from ansible_collections.linuxnet.containers.plugins.module_utils._nft import FirewallPlan
+
+HOST = "/proc/self/ns/net"
+
+
+class FakeNetlink:
+    def __init__(self):
+        self.links = {"eth0": Link("eth0", 2, None, 1500, "52:54:00:00:00:01", True, None, None, ("192.0.2.10/24",),
+                                   None)}
+        self.namespaces = {}   # path -> {"inode", "links", "route"}
+        self.sysctls = {"net.ipv4.ip_forward": "0"}
+        self.calls = []
+        self._inode = 100
+
+    # reading
+    def host_routes(self):
+        return ["192.0.2.0/24"]
+
+    def host_links(self):
+        return dict(self.links)
+
+    def netns_inode(self, path):
+        if path == HOST:
+            return 1
+        space = self.namespaces.get(path)
+        return space["inode"] if space else None
+
+    def netns_view(self, path):
+        space = self.namespaces[path]
+        gateway, dev = space["route"]
+        return NetnsView(inode=space["inode"], links=dict(space["links"]), default_gateway=gateway, default_dev=dev)
+
+    def get_sysctl(self, key):
+        return self.sysctls.get(key, "0")
+
+    # changing
+    def _link(self, ifname, netns):
+        return (self.namespaces[netns]["links"] if netns else self.links), ifname
+
+    def _replace(self, ifname, netns, **changes):
+        table, name = self._link(ifname, netns)
+        table[name] = dataclasses.replace(table[name], **changes)
+
+    def create_bridge(self, ifname, mtu, alias):
+        self.calls.append("create_bridge")
+        self.links[ifname] = Link(ifname, len(self.links) + 10, "bridge", mtu, "02:6c:6e:00:00:01", True, alias, None,
+                                  (), None)
+
+    def add_address(self, ifname, cidr, netns=None):
+        table, name = self._link(ifname, netns)
+        self._replace(ifname, netns, addresses=tuple(sorted(set(table[name].addresses) | {cidr})))
+
+    def del_address(self, ifname, cidr, netns=None):
+        table, name = self._link(ifname, netns)
+        self._replace(ifname, netns, addresses=tuple(a for a in table[name].addresses if a != cidr))
+
+    def create_netns(self, name):
+        self._inode += 1
+        self.namespaces["/run/netns/" + name] = {
+            "inode": self._inode, "route": (None, None),
+            "links": {"lo": Link("lo", 1, None, 65536, "00:00:00:00:00:00", True, None, None, (), None)}}
+
+    def bind_netns(self, name, source_path):
+        inode = self.netns_inode(source_path)
+        source = self.namespaces.get(source_path, {"inode": inode, "links": dict(self.links), "route": (None, None)})
+        self.namespaces["/run/netns/" + name] = source
+
+    def remove_netns(self, name):
+        self.namespaces.pop("/run/netns/" + name, None)
+
+    def create_veth(self, host_ifname, peer_ifname, netns_path, mtu, mac, alias, master, isolated):
+        self.calls.append("create_veth")
+        self.links[host_ifname] = Link(host_ifname, len(self.links) + 10, "veth", mtu, "ee:ee:ee:ee:ee:ee", True, alias,
+                                       master, (), isolated, hairpin=True)
+        self.namespaces[netns_path]["links"][peer_ifname] = Link(peer_ifname, 2, "veth", mtu, mac, True, None, None,
+                                                                 (), None)
+
+    def delete_link(self, ifname, netns=None):
+        table, name = self._link(ifname, netns)
+        table.pop(name, None)
+        if netns is None:
+            for space in self.namespaces.values():
+                for peer in [n for n in space["links"] if n.startswith("eth")]:
+                    if not any(link.alias and link.master and host == ifname for host, link in self.links.items()):
+                        space["links"].pop(peer, None)
+
+    def set_default_route(self, netns, gateway, dev):
+        self.namespaces[netns]["route"] = (gateway, dev)
+
+    def set_up(self, ifname, netns=None):
+        self._replace(ifname, netns, up=True)
+
+    def set_mtu(self, ifname, mtu, netns=None):
+        self._replace(ifname, netns, mtu=mtu)
+
+    def set_mac(self, ifname, mac, netns=None):
+        self._replace(ifname, netns, mac=mac)
+
+    def set_alias(self, ifname, alias):
+        self._replace(ifname, None, alias=alias)
+
+    def set_port(self, ifname, master, isolated):
+        self._replace(ifname, None, master=master, isolated=isolated, hairpin=True)
+
+    def set_sysctl(self, key, value):
+        self.sysctls[key] = str(value)
+
+    def close(self):
+        pass
+
+
+class FakeNft:
+    def __init__(self):
+        self.applied = None
+
+    def plan(self, desired):
+        wanted = desired if desired.networks or desired.publishes else None
+        changes = [] if wanted == self.applied else ["table to %d networks, %d publishes" % (
+            len(desired.networks), len(desired.publishes))]
+        plan = FirewallPlan(changes, "script", {}, {})
+        plan.desired = wanted
+        return plan
+
+    def apply(self, plan):
+        self.applied = plan.desired
+
+    @staticmethod
+    def foreign_forward_drops():
+        return []
+
+
+class FakeStore:
+    def __init__(self):
+        self.data = State().to_dict()
+        self.saves = 0
+
+    @staticmethod
+    def lock():
+        return contextlib.nullcontext()
+
+    def load(self):
+        return State.from_dict(self.data)
+
+    def save(self, state):
+        self.saves += 1
+        self.data = state.to_dict()
+
+
+class FakeFiles:
+    def __init__(self):
+        self.files = {}   # path -> content
+
+    def read_endpoint_files(self, name):
+        prefix = "/etc/netns/%s/" % name
+        return {path[len(prefix):]: text for path, text in self.files.items() if path.startswith(prefix)}
+
+    def write_text(self, path, content):
+        self.files[path] = content
+
+    def remove_file(self, path):
+        self.files.pop(path, None)
+
+    def remove_endpoint_dir(self, name):
+        for path in [p for p in self.files if p.startswith("/etc/netns/%s/" % name)]:
+            del self.files[path]
+
+    @staticmethod
+    def host_resolv_conf():
+        return "nameserver 192.0.2.53\n"
+
+
+@pytest.fixture
+def host():
+    return Adapters(netlink=FakeNetlink(), nft=FakeNft(), store=FakeStore(), files=FakeFiles(),
+                    port_owner=lambda protocol, host_ip, port: "process sshd (pid 1)" if port == 22 else None)
+
+
+def run(host, kind, *items, check=False, exclusive=False):
+    specs = [kind.parse(item, "") for item in items]
+    return Engine(host, check_mode=check).reconcile(kind, specs, exclusive, {})
+
+
+def build(host):
+    run(host, NETWORKS, {"name": "front", "subnet": "172.20.0.0/24"})
+    run(host, ENDPOINTS, {"name": "web", "network": "front"}, {"name": "side", "mode": "container", "container": "web"})
+    return run(host, PUBLISHED, {"endpoint": "web", "ports": ["8080:80"]})
+
+
+def test_each_kind_converges_and_a_second_run_changes_nothing(host):
+    first = run(host, NETWORKS, {"name": "front", "subnet": "172.20.0.0/24"})
+    assert [a.op for a in first.actions] == ["create_bridge", "add_address", "set_sysctl", "apply_firewall"]
+    assert first.result(single=True)["network"]["gateway"] == "172.20.0.1"
+    endpoints = run(host, ENDPOINTS, {"name": "web", "network": "front"},
+                    {"name": "side", "mode": "container", "container": "web"})
+    ops = [a.op for a in endpoints.actions]
+    assert ops[:4] == ["create_netns", "create_veth", "add_address", "set_default_route"]
+    assert "bind_netns" in ops and ops.count("write_text") == 4   # resolv.conf and hosts, the sharer's the same
+    files = host.files.files
+    assert files["/etc/netns/side/hosts"] == files["/etc/netns/web/hosts"] and "172.20.0.2" in files["/etc/netns/web/hosts"]
+    published = run(host, PUBLISHED, {"endpoint": "side", "ports": ["8080:80"]})
+    assert [a.op for a in published.actions] == ["set_sysctl", "apply_firewall"]
+    assert host.netlink.sysctls["net.ipv4.conf.lnc-front.route_localnet"] == "1"   # 127.0.0.1:8080 from the host
+    assert published.result(single=True)["published"][0]["container_ip"] == "172.20.0.2"
+    assert host.nft.applied.publishes[0].host_port == 8080
+    for kind, item in ((NETWORKS, {"name": "front", "subnet": "172.20.0.0/24"}),
+                       (ENDPOINTS, {"name": "web", "network": "front"}),
+                       (PUBLISHED, {"endpoint": "side", "ports": ["8080:80"]})):
+        again = run(host, kind, item)
+        assert (again.changed, again.actions) == (False, [])
+
+
+def test_check_mode_plans_the_same_and_changes_nothing(host):
+    build(host)
+    saved, links = host.store.saves, dict(host.netlink.links)
+    preview = run(host, ENDPOINTS, {"name": "api", "network": "front"}, check=True)
+    assert preview.changed and [a.op for a in preview.actions][:2] == ["create_netns", "create_veth"]
+    assert (host.store.saves, host.netlink.links) == (saved, links)
+    assert "/run/netns/api" not in host.netlink.namespaces
+    assert preview.after["endpoints"]["api"]["interfaces"][0]["ipv4_address"] == "172.20.0.3"
+    assert preview.before["endpoints"]["api"] is None
+
+
+def test_state_is_saved_before_the_actions_apply(host):
+    build(host)
+
+    class Broken(Exception):
+        pass
+
+    def fail(**_kwargs):
+        raise Broken()
+
+    host.netlink.create_veth = fail
+    with pytest.raises(Broken):
+        run(host, ENDPOINTS, {"name": "api", "network": "front"})
+    assert "api" in host.store.data["endpoints"]   # recorded, so the next run converges
+
+
+def test_exclusive_removes_the_unnamed_and_diff_shows_it(host):
+    build(host)
+    outcome = run(host, ENDPOINTS, {"name": "web", "network": "front"}, exclusive=True)
+    assert outcome.after["endpoints"]["side"] is None and outcome.before["endpoints"]["side"]["mode"] == "container"
+    assert "remove_netns" in [a.op for a in outcome.actions]
+    assert "/run/netns/side" not in host.netlink.namespaces
+    assert sorted(host.store.data["endpoints"]) == ["web"]
+    assert not run(host, ENDPOINTS, {"name": "web", "network": "front"}, exclusive=True).changed
+
+
+def test_refusals_change_nothing(host):
+    build(host)
+    before = (dict(host.store.data), dict(host.netlink.links), host.nft.applied)
+    with pytest.raises(InvalidOption, match="network ghost does not exist"):
+        run(host, ENDPOINTS, {"name": "api", "network": "ghost"})
+    with pytest.raises(Exception, match="held by process sshd"):
+        run(host, PUBLISHED, {"endpoint": "web", "ports": ["22:22"]})
+    assert (host.store.data, host.netlink.links, host.nft.applied) == before
+
+
+def test_a_vanished_namespace_is_collected_by_a_run_of_another_kind(host):
+    build(host)
+    host.netlink.namespaces.pop("/run/netns/side")
+    outcome = run(host, NETWORKS, {"name": "front", "subnet": "172.20.0.0/24"})
+    assert outcome.collected == ["side"] and outcome.result(single=False)["collected"] == ["side"]
+    assert "side" not in host.store.data["endpoints"]
