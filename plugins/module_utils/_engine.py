@@ -24,7 +24,7 @@ from typing import Any, Callable, Dict, List, Optional, Sequence
 from ansible_collections.linuxnet.containers.plugins.module_utils import _files as files
 from ansible_collections.linuxnet.containers.plugins.module_utils import _sockets as sockets
 from ansible_collections.linuxnet.containers.plugins.module_utils._desired import desired_sysctls, firewall_state
-from ansible_collections.linuxnet.containers.plugins.module_utils._errors import KernelError
+from ansible_collections.linuxnet.containers.plugins.module_utils._errors import KernelError, UnknownReference
 from ansible_collections.linuxnet.containers.plugins.module_utils._kinds import Kind
 from ansible_collections.linuxnet.containers.plugins.module_utils._models import State, netns_path
 from ansible_collections.linuxnet.containers.plugins.module_utils._netlink import Netlink
@@ -112,9 +112,24 @@ class Engine:
         """Make the host hold what `specs` of `kind` ask for (all of that kind, with `exclusive`)."""
         with self.adapters.store.lock():
             old = self.adapters.store.load()
-            resolution = kind.resolve(old, specs, exclusive, where, self.lookups)
+            try:
+                resolution = kind.resolve(old, specs, exclusive, where, self.lookups)
+            except UnknownReference as exc:
+                if not self.check_mode:
+                    raise
+                return self._assumed(kind, old, specs, exc)
             networks, endpoints = kind.scope(resolution.state, resolution.touched)
             return self._run(kind, old, resolution, networks, endpoints)
+
+    @staticmethod
+    def _assumed(kind: Kind, old: State, specs: Sequence[Any], exc: UnknownReference) -> Outcome:
+        """Check mode of a whole play on a fresh host: what an earlier task would create does not exist yet.
+        Report a change (the request cannot be converged now) and say what was assumed, instead of failing."""
+        names = sorted(getattr(spec, kind.key) for spec in specs)
+        text = "(check mode) reconcile %s %s; %s is assumed to be created by an earlier task" % (
+            kind.name, ", ".join(names), exc.msg.split(";", 1)[0])
+        return Outcome(kind=kind, names=[], new=old, actions=[Action("record", {}, text)], before={}, after={},
+                       warnings=[text + ": the preview of this task is incomplete"])
 
     # the pipeline ------------------------------------------------------------------------
     def _exists(self, path: str) -> bool:
@@ -153,8 +168,7 @@ class Engine:
         for name in sorted(network_scope):
             if name in new.networks:
                 actions += planner.network(name)
-        actions += [Action("set_sysctl", {"key": key, "value": value}, "set %s = %s" % (key, value))
-                    for key, value in sorted(desired_sysctls(new).items()) if view.sysctls.get(key) != value]
+        actions += planner.sysctls(desired_sysctls(new))
         if fw_plan.changes:
             actions.append(Action("apply_firewall", {"plan": fw_plan}, "nftables: " + "; ".join(fw_plan.changes)))
         for name in sorted(endpoint_scope - set(new.endpoints)):
@@ -243,6 +257,7 @@ class Engine:
             "write_text": files_.write_text,
             "remove_file": files_.remove_file,
             "remove_endpoint_dir": files_.remove_endpoint_dir,
+            "record": lambda: None,   # a change of the state alone: the store, saved before applying, holds it
         }
 
     def _apply(self, actions: Sequence[Action]) -> None:

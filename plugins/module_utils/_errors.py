@@ -26,6 +26,11 @@ class InvalidOption(LinuxnetError):
         self.field = field
 
 
+class UnknownReference(InvalidOption):
+    """The request names a network or endpoint that does not exist. In check mode an earlier task of the
+    same play may be about to create it, so the engine reports instead of failing."""
+
+
 class Conflict(LinuxnetError):
     """The request is valid on its own but clashes with what exists (in use, taken, attached)."""
 

@@ -7,6 +7,7 @@ kernel shows of it; and the main() of container_network_info."""
 from __future__ import annotations
 
 import os
+import sys
 from typing import List
 
 from ansible.module_utils.basic import AnsibleModule
@@ -81,4 +82,4 @@ def run_info_module(options: dict) -> None:
             facts["result"] = run_query(module.params["query"], facts)
     except Exception as exc:  # pylint: disable=broad-except
         fail(module, exc)
-    module.exit_json(changed=False, **facts)
+    module.exit_json(changed=False, python=sys.executable, **facts)

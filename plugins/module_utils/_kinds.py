@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import Any, Callable, Dict, List, Optional, Sequence, Set, Tuple
 
 from ansible_collections.linuxnet.containers.plugins.module_utils import _resolve as resolve
+from ansible_collections.linuxnet.containers.plugins.module_utils import _resolve_ports as resolve_ports
 from ansible_collections.linuxnet.containers.plugins.module_utils import _validate as validate
 from ansible_collections.linuxnet.containers.plugins.module_utils import _views as views
 from ansible_collections.linuxnet.containers.plugins.module_utils._models import State
@@ -88,7 +89,7 @@ ENDPOINTS = Kind(
 PUBLISHED = Kind(
     name="published", key="endpoint", batch_key="endpoints", single_key=None,
     parse=validate.publish_spec,
-    resolve=lambda state, specs, exclusive, where, host: resolve.resolve_publishes(
+    resolve=lambda state, specs, exclusive, where, host: resolve_ports.resolve_publishes(
         state, specs, exclusive, host.port_owner, where),
     exists=lambda state, name: True,
     on_host=lambda state, name, host: True,

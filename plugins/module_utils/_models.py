@@ -49,18 +49,26 @@ class Record:
 
 @dataclass(frozen=True)
 class NetworkSpec:
+    """A network as asked for; None: left out, so an existing network keeps its value and a new one gets
+    NETWORK_DEFAULTS (or a derived value: bridge, subnet, gateway)."""
+
     name: str
     state: str = "present"
     bridge: Optional[str] = None
     subnet: Optional[str] = None
     gateway: Optional[str] = None
     ip_range: Optional[str] = None
-    mtu: int = 1500
-    masquerade: bool = True
-    icc: bool = True
-    internal: bool = False
-    isolated: bool = True
-    accept_in_foreign_firewalls: bool = False
+    mtu: Optional[int] = None
+    masquerade: Optional[bool] = None
+    icc: Optional[bool] = None
+    internal: Optional[bool] = None
+    isolated: Optional[bool] = None
+    accept_in_foreign_firewalls: Optional[bool] = None
+
+
+# What a network gets when it is created and the task leaves the option out. ip_range None: the whole subnet.
+NETWORK_DEFAULTS = dict(ip_range=None, mtu=1500, masquerade=True, icc=True, internal=False, isolated=True,
+                        accept_in_foreign_firewalls=False)
 
 
 @dataclass(frozen=True)
@@ -96,10 +104,11 @@ class EndpointSpec:
     container: Optional[str] = None
     netns_path: Optional[str] = None
     pid: Optional[int] = None
+    # None: left out, an existing endpoint keeps its value (a new one: the host's resolvers, no extra hosts)
     dns: Optional[Tuple[str, ...]] = None
-    dns_search: Tuple[str, ...] = ()
-    dns_options: Tuple[str, ...] = ()
-    etc_hosts: Tuple[Tuple[str, str], ...] = ()
+    dns_search: Optional[Tuple[str, ...]] = None
+    dns_options: Optional[Tuple[str, ...]] = None
+    etc_hosts: Optional[Tuple[Tuple[str, str], ...]] = None
     recreate: bool = False
 
     @property
@@ -186,7 +195,7 @@ class PublishSpec:
     state: str = "present"
     network: Optional[str] = None
     ports: Tuple[PortSpec, ...] = ()
-    allowed_sources: Tuple[str, ...] = ()
+    allowed_sources: Optional[Tuple[str, ...]] = None   # None: left out, kept (any client for a new publish)
 
 
 @dataclass(frozen=True)

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any, Dict, List, Optional, Set
 
 from ansible_collections.linuxnet.containers.plugins.module_utils import _files as files
+from ansible_collections.linuxnet.containers.plugins.module_utils._desired import route_localnet_key
 from ansible_collections.linuxnet.containers.plugins.module_utils._errors import Conflict
 from ansible_collections.linuxnet.containers.plugins.module_utils._models import (
     OWN_NAMESPACE_MODES,
@@ -117,6 +118,9 @@ class Planner:
             actions.append(Action("set_mtu", {"ifname": desired.bridge, "mtu": desired.mtu, "netns": None},
                                   "set mtu of %s from %d to %d" % (desired.bridge, link.mtu, desired.mtu)))
         actions += self._addresses(desired.bridge, link.addresses, [address], None)
+        if previous and previous.ip_range != desired.ip_range:
+            actions.append(Action("record", {}, "allocate new addresses of network %s from %s (was %s)" % (
+                name, desired.ip_range or "the whole subnet", previous.ip_range or "the whole subnet")))
         if not link.up:
             actions.append(Action("set_up", {"ifname": desired.bridge, "netns": None},
                                   "bring %s up" % desired.bridge))
@@ -129,14 +133,17 @@ class Planner:
         return [Action("delete_link", {"ifname": bridge, "netns": None},
                        "delete bridge %s of network %s" % (bridge, name))]
 
-    def _addresses(self, ifname: str, actual, desired, netns: Optional[str]) -> List[Action]:
+    @staticmethod
+    def _addresses(ifname: str, actual, desired, netns: Optional[str]) -> List[Action]:
+        """Old addresses go first: a new address in the same subnet would be a secondary one, and with
+        promote_secondaries off (the kernel default) deleting the old primary takes its secondaries along."""
         where = " in %s" % netns if netns else ""
-        actions = [Action("add_address", {"ifname": ifname, "cidr": cidr, "netns": netns},
-                          "add %s to %s%s" % (cidr, ifname, where))
-                   for cidr in desired if cidr not in actual]
-        actions += [Action("del_address", {"ifname": ifname, "cidr": cidr, "netns": netns},
-                           "remove %s from %s%s" % (cidr, ifname, where))
-                    for cidr in actual if cidr not in desired]
+        actions = [Action("del_address", {"ifname": ifname, "cidr": cidr, "netns": netns},
+                          "remove %s from %s%s" % (cidr, ifname, where))
+                   for cidr in actual if cidr not in desired]
+        actions += [Action("add_address", {"ifname": ifname, "cidr": cidr, "netns": netns},
+                           "add %s to %s%s" % (cidr, ifname, where))
+                    for cidr in desired if cidr not in actual]
         return actions
 
     # endpoints ----------------------------------------------------------------------------
@@ -286,6 +293,19 @@ class Planner:
         return [Action("set_default_route",
                        {"netns": netns_path(name), "gateway": network.gateway, "dev": ifname},
                        "route %s by default via %s on %s" % (name, network.gateway, ifname))]
+
+    # host sysctls -------------------------------------------------------------------------
+    def sysctls(self, wanted: Dict[str, str]) -> List[Action]:
+        """Set what the state needs; route_localnet goes back to 0 on a bridge whose last loopback publish went."""
+        actions = [Action("set_sysctl", {"key": key, "value": value}, "set %s = %s" % (key, value))
+                   for key, value in sorted(wanted.items()) if self.view.sysctls.get(key) != value]
+        for network in sorted(self.new.networks.values(), key=lambda n: n.name):
+            link = self.view.links.get(network.bridge)
+            key = route_localnet_key(network.bridge)
+            if link is not None and link.route_localnet and key not in wanted:
+                actions.append(Action("set_sysctl", {"key": key, "value": "0"},
+                                      "set %s = 0 (no port published on 127.0.0.1 is left)" % key))
+        return actions
 
     # leftovers ----------------------------------------------------------------------------
     def orphans(self) -> List[Action]:

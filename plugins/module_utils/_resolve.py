@@ -4,8 +4,8 @@
 """From the current state and a request, the next state: pure, and the place every check
 against existing objects happens, so bad input fails before anything changes.
 
-One resolver per kind of object (networks, endpoints, published ports); each returns a
-`Resolution`: the next state and the names of the objects the request touched.
+One resolver per kind of object (networks and endpoints here, published ports in _resolve_ports);
+each returns a `Resolution`: the next state and the names of the objects the request touched.
 """
 
 from __future__ import annotations
@@ -15,23 +15,17 @@ from dataclasses import dataclass, field
 from typing import Callable, Dict, Iterable, List, Optional, Sequence
 
 from ansible_collections.linuxnet.containers.plugins.module_utils import _ipam as ipam
-from ansible_collections.linuxnet.containers.plugins.module_utils._errors import Conflict, InvalidOption
+from ansible_collections.linuxnet.containers.plugins.module_utils._errors import Conflict, InvalidOption, UnknownReference
 from ansible_collections.linuxnet.containers.plugins.module_utils._models import (
     Attachment,
     Endpoint,
     EndpointSpec,
+    NETWORK_DEFAULTS,
     Network,
     NetworkSpec,
-    PortSpec,
-    Publish,
-    PublishSpec,
     State,
     netns_path,
 )
-
-
-# Docker picks a missing host port from the kernel's default ephemeral range; so do we, lowest free first.
-AUTO_PORTS = range(32768, 61000)
 
 
 @dataclass(frozen=True)
@@ -124,12 +118,21 @@ def _resolve_network(new: State, old: Optional[Network], spec: NetworkSpec,
         gateway = old.gateway
     else:
         gateway = ipam.first_host(subnet)
-    network = Network(name=spec.name, bridge=bridge, subnet=subnet, gateway=gateway, ip_range=spec.ip_range,
-                      mtu=spec.mtu, masquerade=spec.masquerade, icc=spec.icc, internal=spec.internal,
-                      isolated=spec.isolated, accept_in_foreign_firewalls=spec.accept_in_foreign_firewalls)
+    kept = {key: _given_or_kept(spec, old, key, default) for key, default in NETWORK_DEFAULTS.items()}
+    if kept["ip_range"] == subnet:
+        kept["ip_range"] = None   # the whole subnet, written out
+    network = Network(name=spec.name, bridge=bridge, subnet=subnet, gateway=gateway, **kept)
     if old:
         _refuse_disruptive_change(new, old, network, prefix)
     return network
+
+
+def _given_or_kept(spec, old, key: str, default):
+    """An option's value: as given; left out, the existing object's; for a new object, the default."""
+    value = getattr(spec, key)
+    if value is not None:
+        return value
+    return getattr(old, key) if old is not None else default
 
 
 def _refuse_disruptive_change(state: State, old: Network, network: Network, prefix: str) -> None:
@@ -179,9 +182,9 @@ def resolve_endpoints(state: State, specs: Sequence[EndpointSpec], exclusive: bo
                                                      where.get(spec.name, ""))
     for spec in present:
         if spec.mode == "container" and spec.container not in new.endpoints:
-            raise InvalidOption(where.get(spec.name, "") + "container",
-                                "endpoint %s does not exist" % spec.container,
-                                "create it first (linuxnet.containers.netns_endpoint), or fix the name")
+            raise UnknownReference(where.get(spec.name, "") + "container",
+                                   "endpoint %s does not exist" % spec.container,
+                                   "create it first (linuxnet.containers.netns_endpoint), or fix the name")
     return Resolution(new, sorted(set(touched) | set(removals)))
 
 
@@ -190,8 +193,8 @@ def _check_endpoint(state: State, old: Optional[Endpoint], spec: EndpointSpec, e
     for index, attachment in enumerate(spec.networks):
         if attachment.network not in state.networks:
             key = "network" if len(spec.networks) == 1 else "networks[%d].name" % index
-            raise InvalidOption(prefix + key, "network %s does not exist" % attachment.network,
-                                "create it first with linuxnet.containers.container_network")
+            raise UnknownReference(prefix + key, "network %s does not exist" % attachment.network,
+                                   "create it first with linuxnet.containers.container_network")
     source = spec.adopt_source
     if source and not exists(source):
         raise InvalidOption(prefix + ("pid" if spec.pid is not None else "netns_path"),
@@ -268,10 +271,7 @@ def _resolve_endpoint(state: State, old: Optional[Endpoint], spec: EndpointSpec,
         attachments=tuple(attachments),
         container=spec.container,
         adopted=spec.adopt_source,
-        dns=spec.dns if spec.dns is not None else (),
-        dns_search=spec.dns_search,
-        dns_options=spec.dns_options,
-        etc_hosts=spec.etc_hosts,
+        **{key: _given_or_kept(spec, old, key, ()) for key in ("dns", "dns_search", "dns_options", "etc_hosts")},
     )
 
 
@@ -289,112 +289,3 @@ def _kept_or_allocated(state: State, old: Optional[Endpoint], network: Network, 
             ipaddress.IPv4Address(previous.ipv4_address) in ipaddress.IPv4Network(network.subnet):
         return previous.ipv4_address
     return ipam.allocate(network.subnet, network.gateway, network.ip_range, used)
-
-
-# published ports ------------------------------------------------------------------------
-def _spans(protocol: str, host_ip: Optional[str], first: int, count: int):
-    return protocol, host_ip, first, first + count - 1
-
-
-def _overlap(a, b) -> bool:
-    """Whether two (protocol, host_ip, first, last) spans claim a common host port."""
-    return a[0] == b[0] and (a[1] is None or b[1] is None or a[1] == b[1]) and a[2] <= b[3] and b[2] <= a[3]
-
-
-def resolve_publishes(state: State, specs: Sequence[PublishSpec], exclusive: bool,
-                      port_owner: Callable[[str, Optional[str], int], Optional[str]],
-                      where: Dict[str, str]) -> Resolution:
-    """Next state of published ports. `port_owner(protocol, host_ip, port)` names a listening process, if any."""
-    new = state.copy()
-    names, removals = touched_and_removed(specs, "endpoint", "endpoint", state.published, exclusive, where)
-    touched = set(names) | set(removals)
-    for name in touched:
-        new.published.pop(name, None)
-    for spec in specs:
-        if spec.state == "present":
-            _check_target(state, spec, where.get(spec.endpoint, ""))
-    for spec in specs:
-        if spec.state == "present" and spec.ports:
-            new.published[spec.endpoint] = _publishes(state, new, spec, port_owner, where.get(spec.endpoint, ""))
-    return Resolution(new, sorted(touched))
-
-
-def _check_target(state: State, spec: PublishSpec, prefix: str) -> None:
-    endpoint = state.endpoints.get(spec.endpoint)
-    if endpoint is None:
-        raise InvalidOption(prefix + "endpoint", "endpoint %s does not exist" % spec.endpoint,
-                            "create it first with linuxnet.containers.netns_endpoint")
-    target = state.namespace_owner(spec.endpoint)
-    if target is None:
-        raise InvalidOption(prefix + "endpoint", "endpoint %s shares the namespace of %s, which does not exist"
-                            % (spec.endpoint, endpoint.container), "re-create %s first" % endpoint.container)
-    if target.mode in ("host", "none"):
-        raise InvalidOption(prefix + "endpoint",
-                            "endpoint %s is in %s mode and has no address to publish to" % (target.name, target.mode),
-                            "host mode services listen on the host's ports directly; use a bridge-mode endpoint"
-                            if target.mode == "host" else "attach it to a network (mode: bridge) first")
-    attachment = target.attachment(spec.network) if spec.network else target.attachments[0]
-    if attachment is None:
-        raise InvalidOption(prefix + "network", "endpoint %s is not attached to network %s"
-                            % (target.name, spec.network), "use one of: %s"
-                            % ", ".join(a.network for a in target.attachments))
-    if state.networks[attachment.network].internal:
-        raise InvalidOption(prefix + "network", "network %s is internal; nothing outside it may reach its endpoints"
-                            % attachment.network, "publish on a network that is not internal")
-
-
-def _publishes(old_state: State, new: State, spec: PublishSpec, port_owner, prefix: str) -> tuple:
-    target = new.namespace_owner(spec.endpoint)
-    network = spec.network or target.attachments[0].network
-    previous = old_state.published.get(spec.endpoint, ())
-    claimed = [(_spans(p.protocol, p.host_ip, p.host_port, p.count), name)
-               for name, items in new.published.items() for p in items]
-    result: List[Publish] = []
-    for index, port in enumerate(spec.ports):
-        field = "%sports[%d]" % (prefix, index)
-        host_port = port.host_port
-        if host_port is None:
-            host_port = _kept_auto_port(previous, port, network) or \
-                _free_port(port, claimed, port_owner, field)
-        span = _spans(port.protocol, port.host_ip, host_port, port.count)
-        for other, owner in claimed:
-            if _overlap(span, other):
-                raise Conflict("%s: host port %s/%d is already published by endpoint %s; choose another host port "
-                               "or unpublish it there" % (field, port.protocol, max(other[2], host_port), owner))
-        if not _published_before(previous, port, host_port):
-            for number in range(host_port, host_port + port.count):
-                owner = port_owner(port.protocol, port.host_ip, number)
-                if owner:
-                    raise Conflict("%s: host port %s/%d is held by %s on the host; stop it or choose another host port"
-                                   % (field, port.protocol, number, owner))
-        claimed.append((span, spec.endpoint))
-        result.append(Publish(endpoint=spec.endpoint, network=network, protocol=port.protocol, host_ip=port.host_ip,
-                              host_port=host_port, container_port=port.container_port, count=port.count,
-                              allowed_sources=spec.allowed_sources))
-    return tuple(result)
-
-
-def _kept_auto_port(previous, port: PortSpec, network: str) -> Optional[int]:
-    for item in previous:
-        if (item.protocol, item.host_ip, item.container_port, item.count, item.network) == \
-                (port.protocol, port.host_ip, port.container_port, port.count, network):
-            return item.host_port
-    return None
-
-
-def _published_before(previous, port: PortSpec, host_port: int) -> bool:
-    return any(p.protocol == port.protocol and p.host_ip == port.host_ip and p.host_port == host_port
-               and p.count == port.count for p in previous)
-
-
-def _free_port(port: PortSpec, claimed, port_owner, field: str) -> int:
-    for first in AUTO_PORTS:
-        span = _spans(port.protocol, port.host_ip, first, port.count)
-        if span[3] >= AUTO_PORTS.stop:
-            break
-        if any(_overlap(span, other) for other, _owner in claimed):
-            continue
-        if any(port_owner(port.protocol, port.host_ip, n) for n in range(first, first + port.count)):
-            continue
-        return first
-    raise Conflict("%s: no free host port left in %d-%d" % (field, AUTO_PORTS.start, AUTO_PORTS.stop - 1))

@@ -113,8 +113,7 @@ def network_spec(params: dict, where: str = "") -> NetworkSpec:
     if bridge is not None:
         bridge = ifname(bridge, where + "bridge")
     mtu = params.get("mtu")
-    mtu = 1500 if mtu is None else int(mtu)
-    if not 68 <= mtu <= 65535:
+    if mtu is not None and not 68 <= int(mtu) <= 65535:
         raise InvalidOption(where + "mtu", "%d is outside 68-65535" % mtu, "use an MTU the links support, e.g. 1500")
     return NetworkSpec(
         name=name,
@@ -123,12 +122,9 @@ def network_spec(params: dict, where: str = "") -> NetworkSpec:
         subnet=subnet,
         gateway=gateway,
         ip_range=ip_range,
-        mtu=mtu,
-        masquerade=_flag(params, "masquerade", True),
-        icc=_flag(params, "icc", True),
-        internal=_flag(params, "internal", False),
-        isolated=_flag(params, "isolated", True),
-        accept_in_foreign_firewalls=_flag(params, "accept_in_foreign_firewalls", False),
+        mtu=None if mtu is None else int(mtu),
+        **{key: _flag(params, key) for key in ("masquerade", "icc", "internal", "isolated",
+                                               "accept_in_foreign_firewalls")},
     )
 
 
@@ -137,9 +133,9 @@ def _needs_subnet(subnet: Optional[str], field: str, what: str) -> None:
         raise InvalidOption(field, "%s needs an explicit subnet" % what, "set subnet too")
 
 
-def _flag(params: dict, key: str, default: bool) -> bool:
+def _flag(params: dict, key: str) -> Optional[bool]:
     value = params.get(key)
-    return default if value is None else bool(value)
+    return None if value is None else bool(value)
 
 
 def _attachments(params: dict, where: str) -> tuple:
@@ -221,7 +217,6 @@ def endpoint_spec(params: dict, where: str = "") -> EndpointSpec:
         if container == name:
             raise InvalidOption(where + "container", "an endpoint cannot share its own namespace",
                                 "name another endpoint")
-    dns = params.get("dns")
     return EndpointSpec(
         name=name,
         state=state,
@@ -230,12 +225,17 @@ def endpoint_spec(params: dict, where: str = "") -> EndpointSpec:
         container=container,
         netns_path=_optional_path(params.get("netns_path"), where + "netns_path"),
         pid=None if pid is None else int(pid),
-        dns=None if dns is None else tuple(ipv4_address(d, where + "dns") for d in dns),
-        dns_search=tuple(hostname(d, where + "dns_search") for d in params.get("dns_search") or ()),
-        dns_options=tuple(_dns_option(o, where + "dns_options") for o in params.get("dns_options") or ()),
-        etc_hosts=_etc_hosts(params.get("etc_hosts") or {}, where + "etc_hosts"),
+        dns=_each(params.get("dns"), ipv4_address, where + "dns"),
+        dns_search=_each(params.get("dns_search"), hostname, where + "dns_search"),
+        dns_options=_each(params.get("dns_options"), _dns_option, where + "dns_options"),
+        etc_hosts=None if params.get("etc_hosts") is None else _etc_hosts(params["etc_hosts"], where + "etc_hosts"),
         recreate=bool(params.get("recreate")),
     )
+
+
+def _each(values, check, field: str) -> Optional[tuple]:
+    """A list option checked item by item; None when left out (the endpoint keeps what it has)."""
+    return None if values is None else tuple(check(value, field) for value in values)
 
 
 def _optional_path(value: Optional[str], field: str) -> Optional[str]:
@@ -330,7 +330,7 @@ def publish_spec(params: dict, where: str = "") -> PublishSpec:
     state = params.get("state") or "present"
     ports = tuple(port_spec(item, "%sports[%d]" % (where, index))
                   for index, item in enumerate(params.get("ports") or ())) if state == "present" else ()
-    sources = tuple(_source(cidr, where + "allowed_sources") for cidr in params.get("allowed_sources") or ())
+    sources = _each(params.get("allowed_sources"), _source, where + "allowed_sources")
     network = params.get("network")
     return PublishSpec(endpoint=endpoint, state=state,
                        network=None if network is None else object_name(network, where + "network"),

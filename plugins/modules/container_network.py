@@ -16,6 +16,9 @@ description:
     M(linuxnet.containers.port_publish).
   - Takes one network (O(name) and its options) or a list (O(networks)) reconciled in one call, one netlink
     session and one firewall transaction.
+  - Options left out of a task keep the network's current value; the documented defaults apply only when the
+    network is created, so a task that only names a network never changes it. To go back to a default, write it
+    out. (Before 0.2.0 left-out options were reset to their defaults.)
   - Options can be changed in place where the kernel allows it (MTU, masquerade, icc, internal, isolated,
     ip_range, gateway). A change that would renumber attached endpoints (subnet) or cut them off (bridge name)
     fails and names them; so does O(state=absent) while endpoints are attached.
@@ -40,7 +43,8 @@ options:
   bridge:
     description:
       - Name of the bridge interface, at most 15 characters.
-      - Defaults to C(lnc-NAME) when that fits, otherwise C(lnc-) and a stable hash of the name.
+      - When the network is created, defaults to C(lnc-NAME) when that fits, otherwise C(lnc-) and a stable hash of
+        the name. Left out later, the bridge keeps its name.
     type: str
   subnet:
     description:
@@ -53,25 +57,30 @@ options:
   gateway:
     description:
       - Address of the bridge inside O(subnet), the endpoints' default gateway.
-      - Defaults to the first usable address of the subnet. Needs an explicit O(subnet).
+      - When the network is created, defaults to the first usable address of the subnet. Needs an explicit
+        O(subnet). Left out later, the gateway is kept.
     type: str
   ip_range:
     description:
       - CIDR inside O(subnet) from which endpoint addresses are allocated dynamically.
-      - Static addresses may still be anywhere in the subnet. Defaults to the whole subnet.
+      - Static addresses may still be anywhere in the subnet. When the network is created, defaults to the whole
+        subnet; left out later, the range is kept. Set it to the subnet itself to go back to the whole subnet.
     type: str
   mtu:
     description:
-      - MTU of the bridge and of every veth attached to it. Defaults to V(1500).
+      - MTU of the bridge and of every veth attached to it. V(1500) when the network is created; left out later,
+        kept.
     type: int
   masquerade:
     description:
       - NAT traffic from the subnet that leaves the host through an interface other than the collection's
-        bridges, like Docker's C(com.docker.network.bridge.enable_ip_masquerade). Defaults to V(true).
+        bridges, like Docker's C(com.docker.network.bridge.enable_ip_masquerade). V(true) when the network is
+        created; left out later, kept.
     type: bool
   icc:
     description:
-      - Whether endpoints on this network may talk to each other. Defaults to V(true).
+      - Whether endpoints on this network may talk to each other. V(true) when the network is created; left out
+        later, kept.
       - V(false) isolates the bridge ports from each other (the kernel's bridge port C(isolated) flag, and a
         drop rule for bridged traffic that reaches netfilter), without changing any host-wide sysctl.
         Endpoints still reach the gateway and the host.
@@ -80,12 +89,13 @@ options:
     description:
       - Restrict the network to traffic between its own endpoints and the host, like
         C(docker network create --internal). No outbound NAT, no forwarding to or from other interfaces.
-        Defaults to V(false).
+        V(false) when the network is created; left out later, kept.
     type: bool
   isolated:
     description:
       - Drop traffic between this network and the collection's other networks, as Docker isolates its bridge
-        networks. Two networks with V(false) may route to each other. Defaults to V(true).
+        networks. Two networks with V(false) may route to each other. V(true) when the network is created; left out
+        later, kept.
     type: bool
   accept_in_foreign_firewalls:
     description:
@@ -94,7 +104,8 @@ options:
         about such chains (in check mode too).
       - V(true) adds, to each such chain, two rules accepting traffic from and to the bridges of the networks that
         set this option, marked with a C(linuxnet.containers) comment, kept in step with those bridges and removed
-        with them. This is the only change the collection ever makes outside its own table. Defaults to V(false).
+        with them. This is the only change the collection ever makes outside its own table. V(false) when the network
+        is created; left out later, kept.
     type: bool
   networks:
     description:

@@ -81,6 +81,12 @@ published:
   returned: always
   type: list
   elements: dict
+python:
+  description: The Python interpreter the module ran with on the managed node, as Ansible chose it (inventory,
+    C(ansible.cfg), C(ANSIBLE_PYTHON_INTERPRETER) or discovery); the role runs its gateway check with it.
+  returned: always
+  type: str
+  sample: /usr/bin/python3
 result:
   description: The value of O(query).
   returned: when O(query) is given

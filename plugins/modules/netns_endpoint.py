@@ -67,6 +67,7 @@ options:
   networks:
     description:
       - Bridge mode. The networks to attach, in order; the first carries the default route.
+      - Authoritative, the endpoint is attached to exactly these networks (so is O(network), as a list of one).
     type: list
     elements: dict
     suboptions:
@@ -108,19 +109,25 @@ options:
       - Name servers written to C(/etc/netns/NAME/resolv.conf).
       - Defaults to the host's resolvers that the namespace can reach (loopback resolvers such as
         systemd-resolved's stub are replaced by its upstream servers or left out).
+      - Left out on an existing endpoint, its name servers are kept; V([]) goes back to the host's resolvers.
     type: list
     elements: str
   dns_search:
-    description: Search domains for C(resolv.conf); defaults to the host's.
+    description:
+      - Search domains for C(resolv.conf); the host's when the endpoint is created.
+      - Left out later, kept; V([]) goes back to the host's.
     type: list
     elements: str
   dns_options:
-    description: Resolver options for C(resolv.conf), for example V(ndots:2); defaults to the host's.
+    description:
+      - Resolver options for C(resolv.conf), for example V(ndots:2); the host's when the endpoint is created.
+      - Left out later, kept; V([]) goes back to the host's.
     type: list
     elements: str
   etc_hosts:
     description:
       - Extra C(hosts) entries, a mapping of host name to IPv4 address, as C(docker run --add-host).
+      - Left out on an existing endpoint, its entries are kept; V({}) removes them.
     type: dict
   recreate:
     description:
@@ -186,14 +193,14 @@ EXAMPLES = r"""
     name: web
     network: front
 
-- name: Two networks, a static address and an alias
+- name: Two networks, a static address on backend (subnet 172.30.0.0/16) and an alias
   linuxnet.containers.netns_endpoint:
     name: api
     networks:
-      - name: front
-        ipv4_address: 172.18.0.10
-        aliases: [api.internal]
       - name: backend
+        ipv4_address: 172.30.0.10
+        aliases: [api.internal]
+      - name: front
 
 - name: The host's network (docker run --network host)
   linuxnet.containers.netns_endpoint:

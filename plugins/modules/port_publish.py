@@ -17,6 +17,7 @@ description:
     addresses and on 127.0.0.1, and from other containers through the host's address (hairpin).
     A port bound to 127.0.0.1 is never reachable from other hosts.
   - O(state=present) makes the endpoint's published ports exactly O(ports); O(state=absent) removes them all.
+    O(ports) is authoritative; O(allowed_sources) left out keeps the endpoint's current value.
     UDP conntrack entries of a changed or removed mapping are flushed, so clients reach the new target at once.
   - A host port already published for another endpoint, or held by a listening socket on the host, fails with an
     error naming its owner, and nothing changes.
@@ -54,10 +55,11 @@ options:
     default: present
   allowed_sources:
     description:
-      - Client addresses or CIDRs that may use these ports. Default is any client.
+      - Client addresses or CIDRs that may use these ports. Any client when the endpoint's ports are first
+        published.
+      - Left out later, the endpoint's current restriction is kept; V([]) opens the ports to any client again.
     type: list
     elements: str
-    default: []
   endpoints:
     description:
       - Batch form. A list of items with the same options as the single form. Mutually exclusive with O(endpoint).
@@ -69,7 +71,7 @@ options:
       ports: {description: As O(ports)., type: list, elements: raw, default: []}
       state: {description: "V(present) or V(absent); defaults to the top-level O(state).", type: str,
               choices: [present, absent]}
-      allowed_sources: {description: As O(allowed_sources)., type: list, elements: str, default: []}
+      allowed_sources: {description: As O(allowed_sources)., type: list, elements: str}
   exclusive:
     description:
       - With O(endpoints), unpublish the ports of every endpoint the list does not name.
@@ -156,7 +158,7 @@ from ansible_collections.linuxnet.containers.plugins.module_utils._kinds import 
 
 OPTIONS = dict(
     endpoint=dict(type="str"), state=STATE, network=dict(type="str"),
-    ports=dict(type="list", elements="raw", default=[]), allowed_sources=dict(type="list", elements="str", default=[]),
+    ports=dict(type="list", elements="raw", default=[]), allowed_sources=dict(type="list", elements="str"),
 )
 
 

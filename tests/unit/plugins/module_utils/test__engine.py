@@ -275,3 +275,41 @@ def test_a_vanished_namespace_is_collected_by_a_run_of_another_kind(host):
     outcome = run(host, NETWORKS, {"name": "front", "subnet": "172.20.0.0/24"})
     assert outcome.collected == ["side"] and outcome.result(single=False)["collected"] == ["side"]
     assert "side" not in host.store.data["endpoints"]
+
+
+def test_check_mode_of_a_play_on_a_fresh_host_assumes_earlier_tasks(host):
+    """The network task ran in check mode too, so the network does not exist: report, do not fail."""
+    preview = run(host, ENDPOINTS, {"name": "web", "network": "front"}, check=True)
+    assert preview.changed and "network front does not exist" in preview.actions[0].text
+    assert preview.warnings and host.store.saves == 0
+    with pytest.raises(InvalidOption, match="network front does not exist"):
+        run(host, ENDPOINTS, {"name": "web", "network": "front"})
+
+
+def test_state_only_changes_are_actions_too(host):
+    build(host)
+    narrowed = run(host, NETWORKS, {"name": "front", "subnet": "172.20.0.0/24", "ip_range": "172.20.0.128/25"},
+                   check=True)
+    assert [a.op for a in narrowed.actions] == ["record"] and "172.20.0.128/25" in narrowed.actions[0].text
+    assert run(host, NETWORKS, {"name": "front", "subnet": "172.20.0.0/24", "ip_range": "172.20.0.128/25"}).changed
+    assert not run(host, NETWORKS, {"name": "front"}).changed   # left out: kept
+    widened = run(host, NETWORKS, {"name": "front", "subnet": "172.20.0.0/24", "ip_range": "172.20.0.0/24"})
+    assert "the whole subnet" in widened.actions[0].text
+
+
+def test_a_new_gateway_replaces_the_old_address_first(host):
+    build(host)
+    moved = run(host, NETWORKS, {"name": "front", "subnet": "172.20.0.0/24", "gateway": "172.20.0.254"})
+    ops = [a.op for a in moved.actions]
+    assert ops.index("del_address") < ops.index("add_address") < ops.index("set_default_route")
+    assert host.netlink.links["lnc-front"].addresses == ("172.20.0.254/24",)
+    assert host.netlink.namespaces["/run/netns/web"]["route"] == ("172.20.0.254", "eth0")
+
+
+def test_route_localnet_goes_back_when_the_last_publish_goes(host):
+    build(host)
+    key = "net.ipv4.conf.lnc-front.route_localnet"
+    host.netlink.links["lnc-front"] = dataclasses.replace(host.netlink.links["lnc-front"], route_localnet=True)
+    gone = run(host, PUBLISHED, {"endpoint": "web", "state": "absent"})
+    assert ("set_sysctl", {"key": key, "value": "0"}) in [(a.op, a.kwargs) for a in gone.actions]
+    assert host.netlink.sysctls[key] == "0"

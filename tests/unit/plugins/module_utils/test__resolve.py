@@ -4,16 +4,8 @@ import pytest
 
 from ansible_collections.linuxnet.containers.plugins.module_utils._errors import Conflict, InvalidOption
 from ansible_collections.linuxnet.containers.plugins.module_utils._models import State
-from ansible_collections.linuxnet.containers.plugins.module_utils._resolve import (
-    resolve_endpoints,
-    resolve_networks,
-    resolve_publishes,
-)
-from ansible_collections.linuxnet.containers.plugins.module_utils._validate import (
-    endpoint_spec,
-    network_spec,
-    publish_spec,
-)
+from ansible_collections.linuxnet.containers.plugins.module_utils._resolve import resolve_endpoints, resolve_networks
+from ansible_collections.linuxnet.containers.plugins.module_utils._validate import endpoint_spec, network_spec
 
 
 def networks(state, *items, exclusive=False, routes=()):
@@ -119,66 +111,28 @@ def test_exclusive_removes_unnamed_networks_and_endpoints(front):
     assert sorted(state.networks) == ["back"]
 
 
-# published ports ------------------------------------------------------------------------
-def build_state():
-    state = resolve_networks(State(), [network_spec({"name": "front", "subnet": "172.20.0.0/24"}),
-                                       network_spec({"name": "vault", "subnet": "172.21.0.0/24",
-                                                     "internal": True})], False, [], {}).state
-    items = [{"name": "web", "network": "front"}, {"name": "api", "network": "front"},
-             {"name": "side", "mode": "container", "container": "web"}, {"name": "mon", "mode": "host"},
-             {"name": "job", "mode": "none"}, {"name": "safe", "network": "vault"}]
-    return resolve_endpoints(state, [endpoint_spec(i) for i in items], False, lambda p: True, {}).state
+def test_a_new_network_gets_the_defaults():
+    created = networks(State(), {"name": "front"}).networks["front"]
+    assert (created.mtu, created.masquerade, created.icc, created.internal, created.isolated, created.ip_range,
+            created.accept_in_foreign_firewalls) == (1500, True, True, False, True, None, False)
 
 
-def publish(state, *items, owner=lambda proto, ip, port: None, exclusive=False):
-    return resolve_publishes(state, [publish_spec(i) for i in items], exclusive, owner, {}).state
+def test_options_left_out_keep_the_current_value():
+    state = networks(State(), {"name": "b", "subnet": "172.30.0.0/16", "ip_range": "172.30.5.0/24",
+                               "internal": True, "icc": False, "mtu": 9000})
+    named = networks(state, {"name": "b"}).networks["b"]
+    assert (named.internal, named.icc, named.mtu, named.ip_range) == (True, False, 9000, "172.30.5.0/24")
+    back = networks(state, {"name": "b", "subnet": "172.30.0.0/16", "ip_range": "172.30.0.0/16", "internal": False,
+                            "icc": True}).networks["b"]
+    assert (back.internal, back.icc, back.mtu, back.ip_range) == (False, True, 9000, None)
 
 
-def test_auto_host_ports_are_lowest_free_and_stable():
-    state = publish(build_state(), {"endpoint": "web", "ports": ["80", "443"]})
-    assert [p.host_port for p in state.published["web"]] == [32768, 32769]
-    state = publish(state, {"endpoint": "api", "ports": ["80"]},
-                    owner=lambda proto, ip, port: "process nginx (pid 7)" if port == 32770 else None)
-    assert state.published["api"][0].host_port == 32771
-    again = publish(state, {"endpoint": "web", "ports": ["443", "80"]})
-    assert sorted(p.host_port for p in again.published["web"]) == [32768, 32769]
-
-
-def test_conflicts_name_the_owner():
-    state = publish(build_state(), {"endpoint": "web", "ports": ["8080:80"]})
-    with pytest.raises(Conflict, match="ports\\[0\\]: host port tcp/8080 is already published by endpoint web"):
-        publish(state, {"endpoint": "api", "ports": ["8075-8085:8075-8085"]})
-    with pytest.raises(Conflict, match="held by process sshd \\(pid 1\\)"):
-        publish(state, {"endpoint": "api", "ports": ["2222:22"]},
-                owner=lambda proto, ip, port: "process sshd (pid 1)" if port == 2222 else None)
-    assert publish(state, {"endpoint": "api", "ports": ["8080:80/udp"]}).published["api"][0].protocol == "udp"
-
-
-def test_loopback_and_specific_ip_overlap_any_address():
-    state = publish(build_state(), {"endpoint": "web", "ports": ["127.0.0.1:9000:80"]})
-    with pytest.raises(Conflict):
-        publish(state, {"endpoint": "api", "ports": ["9000:80"]})
-    ok = publish(state, {"endpoint": "api", "ports": ["198.51.100.1:9000:80"]})
-    assert ok.published["api"][0].host_ip == "198.51.100.1"
-
-
-@pytest.mark.parametrize("item, words", [
-    ({"endpoint": "ghost", "ports": ["80"]}, "endpoint ghost does not exist"),
-    ({"endpoint": "mon", "ports": ["80"]}, "host mode"),
-    ({"endpoint": "job", "ports": ["80"]}, "none mode"),
-    ({"endpoint": "web", "network": "vault", "ports": ["80"]}, "not attached to network vault"),
-    ({"endpoint": "safe", "ports": ["80"]}, "internal"),
-    ({"endpoint": "web", "ports": ["80"], "allowed_sources": ["10.0.0.1/8"]}, "host bits"),
-])
-def test_refusals(item, words):
-    with pytest.raises(InvalidOption, match=words):
-        publish(build_state(), item)
-
-
-def test_container_mode_publishes_on_its_target_and_absent_and_exclusive_clear():
-    state = publish(build_state(), {"endpoint": "side", "ports": ["8080:80"], "allowed_sources": ["198.51.100.7"]},
-                    {"endpoint": "web", "ports": ["8081:81"]})
-    assert state.published["side"][0].network == "front"
-    assert state.published["side"][0].allowed_sources == ("198.51.100.7/32",)
-    assert "side" not in publish(state, {"endpoint": "side", "state": "absent"}).published
-    assert sorted(publish(state, {"endpoint": "web", "ports": ["8081:81"]}, exclusive=True).published) == ["web"]
+def test_endpoint_resolver_options_left_out_are_kept(front):
+    state = endpoints(front, {"name": "web", "network": "front", "dns": ["192.0.2.53"], "dns_search": ["lab"],
+                              "dns_options": ["ndots:2"], "etc_hosts": {"db": "192.0.2.9"}})
+    kept = endpoints(state, {"name": "web", "network": "front"}).endpoints["web"]
+    assert (kept.dns, kept.dns_search, kept.dns_options, kept.etc_hosts) == \
+        (("192.0.2.53",), ("lab",), ("ndots:2",), (("db", "192.0.2.9"),))
+    cleared = endpoints(state, {"name": "web", "network": "front", "dns": [], "dns_search": [], "dns_options": [],
+                                "etc_hosts": {}}).endpoints["web"]
+    assert (cleared.dns, cleared.dns_search, cleared.dns_options, cleared.etc_hosts) == ((), (), (), ())

@@ -7,10 +7,12 @@ from ansible_collections.linuxnet.containers.plugins.module_utils._models import
 from ansible_collections.linuxnet.containers.plugins.module_utils._validate import endpoint_spec, network_spec, port_spec
 
 
-def test_network_defaults():
+def test_options_left_out_stay_open():
+    """Left out is None in the spec: the resolver keeps an existing network's value or applies the default."""
     spec = network_spec({"name": "front"})
-    assert (spec.mtu, spec.masquerade, spec.icc, spec.internal, spec.isolated) == (1500, True, True, False, True)
-    assert spec.subnet is None and spec.bridge is None
+    assert (spec.mtu, spec.masquerade, spec.icc, spec.internal, spec.isolated) == (None, None, None, None, None)
+    assert spec.subnet is None and spec.bridge is None and spec.ip_range is None
+    assert endpoint_spec({"name": "web", "network": "front"}).dns_search is None
 
 
 @pytest.mark.parametrize("params, field, words", [
