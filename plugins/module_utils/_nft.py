@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import json
 import re
-from typing import List, Optional, Sequence, Tuple
+from typing import List, Optional, Tuple
 
 from ansible_collections.linuxnet.containers.plugins.module_utils._conntrack import Conntrack
 from ansible_collections.linuxnet.containers.plugins.module_utils._errors import KernelError, MissingDependency
@@ -34,7 +34,6 @@ from ansible_collections.linuxnet.containers.plugins.module_utils._nft_plan impo
     desired_elements,
 )
 from ansible_collections.linuxnet.containers.plugins.module_utils._nft_read import table_view
-from ansible_collections.linuxnet.containers.plugins.module_utils._nft_schema import FAMILY, NAME
 from ansible_collections.linuxnet.containers.plugins.module_utils._runner import Runner
 
 __all__ = ["FirewallNetwork", "FirewallPlan", "FirewallPublish", "FirewallState", "Nftables", "parse_version"]
@@ -48,8 +47,6 @@ def parse_version(text: str) -> Optional[Tuple[int, int, int]]:
 
 
 class Nftables:
-    TABLE = (FAMILY, NAME)
-
     def __init__(self, runner: Runner):
         self.run = runner
         self.conntrack = Conntrack(runner)
@@ -101,15 +98,3 @@ class Nftables:
     def foreign_forward_drops(self) -> List[dict]:
         """Read-only: other tables' forward chains that drop what we do not explicitly accept there."""
         return foreign_view(self._ruleset())[0]
-
-    def foreign_accept_plan(self, bridges: Sequence[str]) -> FirewallPlan:
-        """Accept rules for `bridges` in every foreign forward chain that drops (marked with our comment);
-        marked rules for other bridges, or in chains that no longer drop, go. Apply with apply()."""
-        drops, marked = foreign_view(self._ruleset())
-        changes, lines, before, after = foreign_accept_changes(drops, marked, sorted(set(bridges)))
-        return FirewallPlan(changes, "".join(line + "\n" for line in lines),
-                            {"foreign_accept": before}, {"foreign_accept": after})
-
-    def foreign_accept_removal_plan(self) -> FirewallPlan:
-        """Every accept rule we put into another table, removed."""
-        return self.foreign_accept_plan(())

@@ -61,7 +61,7 @@ class FirewallPublish:
 class FirewallState:
     networks: Tuple[FirewallNetwork, ...] = ()
     publishes: Tuple[FirewallPublish, ...] = ()
-    # opt-in: bridges to accept in other tables' forward chains that drop (see Nftables.foreign_accept_plan)
+    # opt-in: bridges to accept in other tables' forward chains that drop (see _nft_foreign)
     foreign_accept: Tuple[str, ...] = ()
 
 

@@ -402,20 +402,23 @@ def test_foreign_forward_drops_and_opt_in_accept_rules(sandbox):
         {"family": "ip", "table": "filter", "chain": "FORWARD", "policy": "drop", "final_drop": False}]
     blocked = probe(sandbox, {"out": ("web", LAN, 80), "in": ("lan", HOST, 8080)})
     assert blocked == {"out": None, "in": None}
-    # opt-in: accept rules for our bridge, marked, at the head of each dropping chain; idempotent
-    accepted = driver(sandbox, "foreign-accept", None, "lnc-front")
-    assert len(accepted["changes"]) == 4
-    assert driver(sandbox, "foreign-accept", None, "lnc-front")["changes"] == []
+    # opt-in: accept rules for our bridge, marked, at the head of each dropping chain, in the one transaction of
+    # plan(); idempotent
+    state = ([FRONT], [publish("web", 8080, "172.20.0.2")])
+    accepted = apply(sandbox, *state, foreign_accept=["lnc-front"])
+    assert len(accepted["changes"]) == 4 and all(c.startswith("insert accept rule") for c in accepted["changes"])
+    assert plan(sandbox, *state, foreign_accept=["lnc-front"])["changes"] == []
     docker = sandbox.run(["nft", "list", "chain", "ip", "filter", "FORWARD"]).stdout
     assert docker.count('comment "linuxnet.containers"') == 2 and "policy drop" in docker
     assert probe(sandbox, {"out": ("web", LAN, 80), "in": ("lan", HOST, 8080)}) == \
         {"out": "lan " + HOST, "in": "web " + LAN}
-    # the same through plan(): part of the one transaction, and removed again with an empty list
-    assert plan(sandbox, [FRONT], [publish("web", 8080, "172.20.0.2")], foreign_accept=["lnc-front"])["changes"] == []
-    removal = apply(sandbox, [FRONT], [publish("web", 8080, "172.20.0.2")])
+    # removed again with an empty list
+    removal = apply(sandbox, *state)
     assert len(removal["changes"]) == 4 and all(c.startswith("remove accept rule") for c in removal["changes"])
     assert sandbox.run(["nft", "-s", "list", "ruleset"]).stdout.replace(table_text(sandbox), "") == foreign_before
-    apply(sandbox, [FRONT], [publish("web", 8080, "172.20.0.2")], foreign_accept=["lnc-front"])
-    assert driver(sandbox, "foreign-remove")["changes"]
-    assert apply(sandbox)["changes"][0] == "delete table ip linuxnet_containers"
+    # and with our table, when nothing is left to manage
+    apply(sandbox, *state, foreign_accept=["lnc-front"])
+    removed = apply(sandbox)
+    assert removed["changes"][0] == "delete table ip linuxnet_containers"
+    assert len([c for c in removed["changes"] if c.startswith("remove accept rule")]) == 4
     assert sandbox.run(["nft", "-s", "list", "ruleset"]).stdout == foreign_before
