@@ -369,6 +369,68 @@ def test_converge_change_repair_and_remove_without_touching_other_tables(sandbox
     assert plan(sandbox)["changes"] == []
 
 
+def our_rules(sandbox):
+    """(chain, rule text, handle) of every rule in our table, in order, as nft prints them."""
+    found, chain = [], None
+    for line in sandbox.run(["nft", "-s", "-a", "list", "table"] + list(TABLE)).stdout.splitlines():
+        words = line.split()
+        if words[:1] == ["chain"]:
+            chain = words[1]
+        elif "# handle " in line and words[:1] not in (["table"], ["set"], ["map"]):
+            text, handle = line.split(" # handle ")
+            found.append((chain, text.strip(), handle.strip()))
+    return found
+
+
+# (chain, the skeleton's rule, the hand edit that replaces it); the last one edits the chain itself
+HAND_EDITS = {
+    "verdict": ("forward", "oifname @bridges ct status dnat accept", "oifname @bridges accept"),
+    "operator": ("nat_postrouting", "oifname != @bridges ip saddr @masq_subnets masquerade",
+                 "oifname @bridges ip saddr @masq_subnets masquerade"),
+    "bitmask_to_equality": ("forward", "oifname @bridges ct status dnat accept",
+                            "oifname @bridges ct status == dnat accept"),
+    "set_reference": ("guard", "iifname @bridges ip daddr 127.0.0.0/8 drop",
+                      "iifname @routed ip daddr 127.0.0.0/8 drop"),
+    "extra_statement": ("nat_prerouting", "ip daddr 127.0.0.0/8 return", "ip daddr 127.0.0.0/8 counter return"),
+    "chain_policy": ("forward", None, "policy drop;"),
+}
+
+
+@pytest.mark.parametrize("edit", sorted(HAND_EDITS))
+def test_a_hand_edited_skeleton_with_the_same_rule_count_is_repaired(sandbox, edit):
+    """The untouched skeleton reads back as intact (no rebuild on every run); a rule replaced by hand, the
+    number of rules unchanged, is found and the table rebuilt whole on the next run, elements kept."""
+    chain, original, replacement = HAND_EDITS[edit]
+    build(sandbox, [FRONT], [("web", "front", "172.20.0.2")])
+    serve_everywhere(sandbox, ["web"])
+    state = ([FRONT], [publish("web", 8080, "172.20.0.2")])
+    apply(sandbox, *state)
+    untouched = plan(sandbox, *state)
+    assert untouched["changes"] == [] and untouched["script"] == ""
+    skeleton = [(rule_chain, text) for rule_chain, text, _handle in our_rules(sandbox)]
+    assert probe(sandbox, {"unsolicited": ("lan", "172.20.0.2", 80)}) == {"unsolicited": None}
+    if original is None:
+        sandbox.run(["nft", "chain"] + list(TABLE) + [chain, "{", "type", "filter", "hook", "forward", "priority",
+                                                      "0;", replacement, "}"])
+    else:
+        handle = [h for rule_chain, text, h in our_rules(sandbox) if (rule_chain, text) == (chain, original)][0]
+        sandbox.run(["nft", "replace", "rule"] + list(TABLE) + [chain, "handle", handle] + replacement.split())
+        edited = [(rule_chain, text) for rule_chain, text, _handle in our_rules(sandbox)]
+        assert len(edited) == len(skeleton) and (chain, replacement) in edited and (chain, original) not in edited
+    if edit == "verdict":
+        # what the edit does: the LAN reaches an endpoint on an unpublished port
+        assert probe(sandbox, {"unsolicited": ("lan", "172.20.0.2", 80)}) == {"unsolicited": "web " + LAN}
+    found = plan(sandbox, *state)
+    assert len(found["changes"]) == 1 and found["changes"][0].startswith("rebuild table ip linuxnet_containers")
+    assert found["before"] == found["after"] == untouched["after"]
+    apply(sandbox, *state)
+    assert [(rule_chain, text) for rule_chain, text, _handle in our_rules(sandbox)] == skeleton
+    assert "policy drop" not in table_text(sandbox)
+    assert plan(sandbox, *state)["changes"] == []
+    assert probe(sandbox, {"unsolicited": ("lan", "172.20.0.2", 80), "published": ("lan", HOST, 8080)}) == \
+        {"unsolicited": None, "published": "web " + LAN}
+
+
 DOCKER_LIKE = """
 table ip filter {
   chain DOCKER-USER { return; }
@@ -402,20 +464,23 @@ def test_foreign_forward_drops_and_opt_in_accept_rules(sandbox):
         {"family": "ip", "table": "filter", "chain": "FORWARD", "policy": "drop", "final_drop": False}]
     blocked = probe(sandbox, {"out": ("web", LAN, 80), "in": ("lan", HOST, 8080)})
     assert blocked == {"out": None, "in": None}
-    # opt-in: accept rules for our bridge, marked, at the head of each dropping chain; idempotent
-    accepted = driver(sandbox, "foreign-accept", None, "lnc-front")
-    assert len(accepted["changes"]) == 4
-    assert driver(sandbox, "foreign-accept", None, "lnc-front")["changes"] == []
+    # opt-in: accept rules for our bridge, marked, at the head of each dropping chain, in the one transaction of
+    # plan(); idempotent
+    state = ([FRONT], [publish("web", 8080, "172.20.0.2")])
+    accepted = apply(sandbox, *state, foreign_accept=["lnc-front"])
+    assert len(accepted["changes"]) == 4 and all(c.startswith("insert accept rule") for c in accepted["changes"])
+    assert plan(sandbox, *state, foreign_accept=["lnc-front"])["changes"] == []
     docker = sandbox.run(["nft", "list", "chain", "ip", "filter", "FORWARD"]).stdout
     assert docker.count('comment "linuxnet.containers"') == 2 and "policy drop" in docker
     assert probe(sandbox, {"out": ("web", LAN, 80), "in": ("lan", HOST, 8080)}) == \
         {"out": "lan " + HOST, "in": "web " + LAN}
-    # the same through plan(): part of the one transaction, and removed again with an empty list
-    assert plan(sandbox, [FRONT], [publish("web", 8080, "172.20.0.2")], foreign_accept=["lnc-front"])["changes"] == []
-    removal = apply(sandbox, [FRONT], [publish("web", 8080, "172.20.0.2")])
+    # removed again with an empty list
+    removal = apply(sandbox, *state)
     assert len(removal["changes"]) == 4 and all(c.startswith("remove accept rule") for c in removal["changes"])
     assert sandbox.run(["nft", "-s", "list", "ruleset"]).stdout.replace(table_text(sandbox), "") == foreign_before
-    apply(sandbox, [FRONT], [publish("web", 8080, "172.20.0.2")], foreign_accept=["lnc-front"])
-    assert driver(sandbox, "foreign-remove")["changes"]
-    assert apply(sandbox)["changes"][0] == "delete table ip linuxnet_containers"
+    # and with our table, when nothing is left to manage
+    apply(sandbox, *state, foreign_accept=["lnc-front"])
+    removed = apply(sandbox)
+    assert removed["changes"][0] == "delete table ip linuxnet_containers"
+    assert len([c for c in removed["changes"] if c.startswith("remove accept rule")]) == 4
     assert sandbox.run(["nft", "-s", "list", "ruleset"]).stdout == foreign_before

@@ -5,8 +5,6 @@
     plan                 stdin: a FirewallState as JSON; prints the plan
     apply                stdin: a FirewallState as JSON; plans, applies, prints the plan
     drops                prints foreign_forward_drops()
-    foreign-accept B...  plans and applies accept rules for bridges B... in foreign drop chains
-    foreign-remove       plans and applies the removal of every such rule
 """
 import json
 import subprocess
@@ -41,15 +39,10 @@ def main(args):
     if command == "drops":
         print(json.dumps(nft.foreign_forward_drops()))
         return 0
-    if command in ("plan", "apply"):
-        plan = nft.plan(state_from(json.load(sys.stdin)))
-    elif command == "foreign-accept":
-        plan = nft.foreign_accept_plan(args[1:])
-    elif command == "foreign-remove":
-        plan = nft.foreign_accept_removal_plan()
-    else:
+    if command not in ("plan", "apply"):
         print(__doc__, file=sys.stderr)
         return 2
+    plan = nft.plan(state_from(json.load(sys.stdin)))
     if command != "plan":
         nft.apply(plan)
     print(json.dumps({"changes": plan.changes, "script": plan.script, "before": plan.before, "after": plan.after,

@@ -1,0 +1,133 @@
+# Copyright (c) linuxnet.containers contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The nftables adapter with a fake runner: one read per plan, one transaction per apply."""
+import json
+
+import pytest
+
+from ansible_collections.linuxnet.containers.plugins.module_utils._errors import KernelError, MissingDependency
+from ansible_collections.linuxnet.containers.plugins.module_utils._nft import (
+    FirewallPlan,
+    FirewallState,
+    Nftables,
+    parse_version,
+)
+from ansible_collections.linuxnet.containers.plugins.module_utils._nft_plan import build_plan, desired_elements
+from nft_samples import FOREIGN, STATE, listing, ours
+
+
+class FakeRunner:
+    def __init__(self, responses):
+        self.responses = responses
+        self.calls = []
+
+    def __call__(self, argv, stdin=None):
+        self.calls.append((list(argv), stdin))
+        for prefix, response in self.responses:
+            if list(argv[:len(prefix)]) == prefix:
+                if isinstance(response, Exception):
+                    raise response
+                return response
+        raise AssertionError("unexpected %s" % (argv,))
+
+
+# FOREIGN without its chain in our table (there to prove that foreign_view skips our table)
+OTHER_TABLES = [item for item in FOREIGN if item.get("chain", {}).get("table") != "linuxnet_containers"]
+
+
+def listed(ruleset):
+    return ["nft", "-j", "list", "ruleset"], (0, json.dumps(ruleset), "")
+
+
+@pytest.mark.parametrize("response, ok", [
+    ((0, "nftables v1.0.6 (Lester Gooch #5)\n", ""), True),
+    ((0, "nftables v0.9.4 (Jive at Five)\n", ""), True),
+    ((0, "nftables v0.9.3 (Topsy)\n", ""), False),
+    ((127, "", "nft: not found"), False),
+    (FileNotFoundError("nft"), False),
+])
+def test_require_names_the_package_and_version(response, ok):
+    nft = Nftables(FakeRunner([(["nft", "--version"], response)]))
+    if ok:
+        nft.require()
+    else:
+        with pytest.raises(MissingDependency, match="install the nftables package"):
+            nft.require()
+    assert parse_version("nftables v1.0.6 (Lester Gooch #5)") == (1, 0, 6)
+
+
+def test_plan_reads_once_apply_runs_one_transaction_then_flushes_udp():
+    runner = FakeRunner([listed({"nftables": FOREIGN}),
+                         (["conntrack", "--version"], (0, "conntrack v1.4.7", "")),
+                         (["nft", "-f", "-"], (0, "", "")),
+                         (["conntrack", "-D"], (1, "", "conntrack v1.4.7: 0 flow entries have been deleted.\n"))])
+    nft = Nftables(runner)
+    plan = nft.plan(STATE)
+    assert [call[0][:2] for call in runner.calls] == [["nft", "-j"], ["conntrack", "--version"]]
+    nft.apply(plan)
+    assert [call[0] for call in runner.calls[2:]] == [
+        ["nft", "-f", "-"],
+        ["conntrack", "-D", "-p", "udp", "--orig-port-dst", "53", "--orig-dst", "127.0.0.1"],
+        ["conntrack", "-D", "-p", "udp", "--orig-port-dst", "5353"]]
+    assert runner.calls[2][1] == plan.script
+
+
+def test_the_opt_in_accept_rules_are_part_of_the_one_transaction_and_go_with_an_empty_list():
+    desired = desired_elements(STATE)
+    runner = FakeRunner([listed(listing(desired, foreign=OTHER_TABLES)), (["conntrack", "--version"], (0, "", "")),
+                         (["nft", "-f", "-"], (0, "", ""))])
+    wanted = FirewallState(STATE.networks, STATE.publishes, foreign_accept=("lnc-front", "lnc-front"))
+    plan = Nftables(runner).plan(wanted)
+    assert plan.changes == ["insert accept rule iifname lnc-front into inet firewalld filter_FORWARD",
+                            "insert accept rule oifname lnc-front into inet firewalld filter_FORWARD",
+                            "insert accept rule iifname lnc-front into ip filter FORWARD",
+                            "insert accept rule oifname lnc-front into ip filter FORWARD"]
+    assert plan.script.splitlines() == [
+        'insert rule inet firewalld filter_FORWARD iifname "lnc-front" counter accept comment "linuxnet.containers"',
+        'insert rule inet firewalld filter_FORWARD oifname "lnc-front" counter accept comment "linuxnet.containers"',
+        'insert rule ip filter FORWARD iifname "lnc-front" counter accept comment "linuxnet.containers"',
+        'insert rule ip filter FORWARD oifname "lnc-front" counter accept comment "linuxnet.containers"']
+    assert "foreign_accept" not in plan.before and len(plan.after["foreign_accept"]) == 4
+    Nftables(runner).apply(plan)
+    assert runner.calls[-1] == (["nft", "-f", "-"], plan.script)
+    installed = OTHER_TABLES + [ours("ip filter FORWARD", "iifname", "lnc-front", 20),
+                                ours("ip filter FORWARD", "oifname", "lnc-front", 21),
+                                ours("inet firewalld filter_FORWARD", "iifname", "lnc-front", 22),
+                                ours("inet firewalld filter_FORWARD", "oifname", "lnc-front", 23)]
+    again = Nftables(FakeRunner([listed(listing(desired, foreign=installed))])).plan(wanted)
+    assert (again.changes, again.script) == ([], "") and again.before == again.after
+    removal = Nftables(FakeRunner([listed(listing(desired, foreign=installed))])).plan(STATE)
+    assert sorted(removal.script.splitlines()) == ["delete rule inet firewalld filter_FORWARD handle 22",
+                                                   "delete rule inet firewalld filter_FORWARD handle 23",
+                                                   "delete rule ip filter FORWARD handle 20",
+                                                   "delete rule ip filter FORWARD handle 21"]
+    assert all(change.startswith("remove accept rule") for change in removal.changes)
+    assert len(removal.before["foreign_accept"]) == 4 and "foreign_accept" not in removal.after
+    everything = Nftables(FakeRunner([listed(listing(desired, foreign=installed)),
+                                      (["conntrack", "--version"], (0, "", ""))])).plan(FirewallState())
+    assert everything.script.splitlines()[0] == "delete table ip linuxnet_containers"
+    assert len([line for line in everything.script.splitlines() if line.startswith("delete rule ")]) == 4
+
+
+def test_apply_reports_nfts_error_and_conntrack_failures():
+    nft = Nftables(FakeRunner([(["nft", "-f", "-"], (1, "", "Error: Could not process rule: No such file\n"))]))
+    with pytest.raises(KernelError, match="No such file") as raised:
+        nft.apply(build_plan(desired_elements(STATE), None, False))
+    assert raised.value.details["script"].startswith("table ip linuxnet_containers {")
+    broken = Nftables(FakeRunner([(["conntrack", "-D"], (2, "", "Operation not permitted"))]))
+    with pytest.raises(KernelError, match="not permitted"):
+        broken.apply(FirewallPlan([], "", {}, {}, [(None, 53)]))
+
+
+def test_plan_with_udp_flushes_needs_the_conntrack_tool_before_anything_changes():
+    nft = Nftables(FakeRunner([(["nft", "-j", "list", "ruleset"], (0, '{"nftables": []}', "")),
+                               (["conntrack", "--version"], FileNotFoundError("conntrack"))]))
+    with pytest.raises(MissingDependency, match="conntrack"):
+        nft.plan(STATE)
+    assert Nftables(FakeRunner([(["nft", "-j"], (0, '{"nftables": []}', ""))])).plan(FirewallState()).changes == []
+
+
+def test_foreign_forward_drops_is_a_read_only_view():
+    runner = FakeRunner([listed({"nftables": FOREIGN})])
+    assert [drop["table"] for drop in Nftables(runner).foreign_forward_drops()] == ["firewalld", "filter"]
+    assert [call[0] for call in runner.calls] == [["nft", "-j", "list", "ruleset"]]
