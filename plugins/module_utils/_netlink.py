@@ -14,176 +14,51 @@ Only requests that behave the same in both pyroute2 lines are used: link/addr/ro
 indexes, `link("get", ifname=...)` for lookups (never a dump per call), `kind="bridge_slave"` for the
 port flags in a request of their own (there pyroute2 0.7 reads state="up" as the STP port state), and
 a veth made in one request with its peer created straight inside the namespace through `net_ns_fd`.
+
+Reading the answers is _netlink_parse's job, /proc/sys is _sysctl's; this module only talks to the kernel.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import errno
-import hashlib
-import ipaddress
 import os
 import socket
 from collections import OrderedDict
-from dataclasses import dataclass
 from typing import Dict, Iterable, List, Optional, Tuple
 
 from ansible_collections.linuxnet.containers.plugins.module_utils import _netns as netns
+from ansible_collections.linuxnet.containers.plugins.module_utils import _sysctl as sysctl
 from ansible_collections.linuxnet.containers.plugins.module_utils._errors import KernelError, MissingDependency
 from ansible_collections.linuxnet.containers.plugins.module_utils._models import netns_path
+from ansible_collections.linuxnet.containers.plugins.module_utils._netlink_parse import (
+    MAIN_TABLE,
+    Link,
+    NetnsView,
+    addresses_by_index,
+    attr,
+    bridge_mac,
+    broadcast_of,
+    default_route,
+    linkinfo,
+    links_from,
+    main_table_destinations,
+    port_flag,
+    split_cidr,
+)
+from ansible_collections.linuxnet.containers.plugins.module_utils._sysctl import sysctl_path
+
+# Link, NetnsView, bridge_mac and sysctl_path are imported from here by the engine and the tests.
+__all__ = ["INSTALL_PYROUTE2", "Link", "Netlink", "NetnsView", "bridge_mac", "sysctl_path"]
 
 INSTALL_PYROUTE2 = ("install pyroute2: apt install python3-pyroute2, dnf install python3-pyroute2, "
                     "or pip install pyroute2")
-IFF_UP = 0x1
 LOOPBACK_INDEX = 1  # the kernel gives lo index 1 in every namespace
 DELETION_GROUP = 0x6C6E0000  # link group for batch deletion ("ln"); the next unused one is taken
-MAIN_TABLE = 254
 BRIDGE_PORT_HAIRPIN = 1  # IFLA_BRPORT_MODE: hairpin on
-BRIDGE_MAC_PREFIX = "02:6c:6e"  # locally administered; endpoints use 02:42:<IPv4>, so they never collide
 MAX_NAMESPACE_SOCKETS = 64  # 3-4 descriptors each; a run over hundreds of endpoints stays far from ulimit -n
 
 
-@dataclass(frozen=True)
-class Link:
-    ifname: str
-    index: int
-    kind: Optional[str]            # 'bridge', 'veth', None for lo and physical devices
-    mtu: int
-    mac: str
-    up: bool
-    alias: Optional[str]           # IFLA_IFALIAS: the collection marks what it owns here
-    master: Optional[str]          # ifname of the bridge this link is a port of
-    addresses: Tuple[str, ...]     # IPv4 'a.b.c.d/len', sorted
-    isolated: Optional[bool]       # bridge-port flag; None when not a bridge port
-    hairpin: Optional[bool] = None  # bridge-port flag; None when not a bridge port
-    route_localnet: Optional[bool] = None  # host bridges only (net.ipv4.conf.BRIDGE.route_localnet)
-
-
-@dataclass(frozen=True)
-class NetnsView:
-    inode: int
-    links: Dict[str, Link]
-    default_gateway: Optional[str]
-    default_dev: Optional[str]
-
-
-# pure helpers ------------------------------------------------------------------------------
-def sysctl_path(key: str) -> str:
-    """/proc/sys path of a sysctl key, given dotted (net.ipv4.ip_forward), slashed (net/ipv4/conf/br.0/rp_filter)
-    or as the path itself. Dotted per-interface keys keep dots inside the interface name
-    (net.ipv4.conf.br.0.route_localnet names interface br.0)."""
-    if key.startswith("/"):
-        path = os.path.normpath(key)
-        if not path.startswith("/proc/sys/"):
-            raise KernelError("sysctl %s: not under /proc/sys" % key, errno=errno.EINVAL)
-        return path
-    if "/" in key:
-        return "/proc/sys/" + key.strip("/")
-    for prefix in ("net.ipv4.conf.", "net.ipv6.conf.", "net.ipv4.neigh.", "net.ipv6.neigh."):
-        if key.startswith(prefix) and key.count(".") > prefix.count(".") + 1:
-            device, leaf = key[len(prefix):].rsplit(".", 1)
-            return "/proc/sys/%s/%s/%s" % (prefix.rstrip(".").replace(".", "/"), device, leaf)
-    return "/proc/sys/" + key.replace(".", "/")
-
-
-def bridge_mac(ifname: str) -> str:
-    """A fixed MAC for a bridge we create. Left alone, a bridge takes the lowest MAC of its ports and changes
-    it as ports come and go, leaving every endpoint's ARP entry for the gateway stale for seconds."""
-    digest = hashlib.sha256(ifname.encode()).digest()
-    return BRIDGE_MAC_PREFIX + "".join(":%02x" % byte for byte in digest[:3])
-
-
-def broadcast_of(cidr: str) -> Optional[str]:
-    """The broadcast address `ip addr add ... brd +` would set (none for /31 and /32)."""
-    network = ipaddress.ip_interface(cidr).network
-    return str(network.broadcast_address) if network.prefixlen < 31 else None
-
-
-def split_cidr(cidr: str) -> Tuple[str, int]:
-    interface = ipaddress.IPv4Interface(cidr)
-    return str(interface.ip), interface.network.prefixlen
-
-
-def _attr(message, name: str, default=None):
-    value = message.get_attr(name)
-    return default if value is None else value
-
-
-def _linkinfo(message, name: str):
-    info = message.get_attr("IFLA_LINKINFO")
-    return info.get_attr(name) if info is not None else None
-
-
-def _port_flag(message, name: str) -> Optional[bool]:
-    data = _linkinfo(message, "IFLA_INFO_SLAVE_DATA")
-    if _linkinfo(message, "IFLA_INFO_SLAVE_KIND") != "bridge" or data is None:
-        return None
-    value = data.get_attr(name)
-    return None if value is None else bool(value)
-
-
-def addresses_by_index(messages: Iterable) -> Dict[int, Tuple[str, ...]]:
-    found: Dict[int, List[str]] = {}
-    for message in messages:
-        address = message.get_attr("IFA_LOCAL") or message.get_attr("IFA_ADDRESS")
-        found.setdefault(message["index"], []).append("%s/%d" % (address, message["prefixlen"]))
-    return {index: tuple(sorted(cidrs, key=_cidr_key)) for index, cidrs in found.items()}
-
-
-def links_from(messages: Iterable, addresses: Dict[int, Tuple[str, ...]]) -> Dict[str, Link]:
-    """Link records from RTM_NEWLINK messages (a dump) and the IPv4 addresses per ifindex."""
-    messages = list(messages)
-    names = {message["index"]: message.get_attr("IFLA_IFNAME") for message in messages}
-    links = {}
-    for message in messages:
-        ifname = message.get_attr("IFLA_IFNAME")
-        master = message.get_attr("IFLA_MASTER")
-        links[ifname] = Link(
-            ifname=ifname,
-            index=message["index"],
-            kind=_linkinfo(message, "IFLA_INFO_KIND"),
-            mtu=_attr(message, "IFLA_MTU", 0),
-            mac=_attr(message, "IFLA_ADDRESS", ""),
-            up=bool(message["flags"] & IFF_UP),
-            alias=message.get_attr("IFLA_IFALIAS") or None,
-            master=names.get(master) if master else None,
-            addresses=addresses.get(message["index"], ()),
-            isolated=_port_flag(message, "IFLA_BRPORT_ISOLATED"),
-            hairpin=_port_flag(message, "IFLA_BRPORT_MODE"),
-        )
-    return links
-
-
-def _cidr_key(cidr: str):
-    interface = ipaddress.ip_interface(cidr)
-    return int(interface.ip), interface.network.prefixlen
-
-
-def route_table(message) -> int:
-    return _attr(message, "RTA_TABLE", message["table"])
-
-
-def main_table_destinations(messages: Iterable) -> List[str]:
-    """Destination CIDRs of the main table, without the default route, unique and sorted."""
-    found = set()
-    for message in messages:
-        if route_table(message) != MAIN_TABLE or message["dst_len"] == 0:
-            continue
-        found.add(str(ipaddress.ip_network("%s/%d" % (message.get_attr("RTA_DST"), message["dst_len"]),
-                                           strict=False)))
-    return sorted(found, key=_cidr_key)
-
-
-def default_route(messages: Iterable, names: Dict[int, str]) -> Tuple[Optional[str], Optional[str]]:
-    """(gateway, device) of the main table's preferred default route (lowest metric), or (None, None)."""
-    defaults = [m for m in messages if route_table(m) == MAIN_TABLE and m["dst_len"] == 0]
-    if not defaults:
-        return None, None
-    best = min(defaults, key=lambda message: _attr(message, "RTA_PRIORITY", 0))
-    return best.get_attr("RTA_GATEWAY"), names.get(best.get_attr("RTA_OIF"))
-
-
-# the adapter -------------------------------------------------------------------------------
 def _pyroute2() -> Tuple[type, type]:
     try:
         from pyroute2 import IPRoute  # pylint: disable=import-outside-toplevel
@@ -194,7 +69,7 @@ def _pyroute2() -> Tuple[type, type]:
 
 
 class Netlink:
-    """Reads and changes the kernel's network objects. Use as a context manager, or call close()."""
+    """Reads and changes the kernel's network objects. Call close() when done."""
 
     def __init__(self, library: Optional[Tuple[type, type]] = None):
         """Opens the host namespace's socket. `library`: (IPRoute, NetlinkError) classes, pyroute2's by default."""
@@ -211,12 +86,6 @@ class Netlink:
         if self._host is not None:
             self._host.close()
             self._host = None
-
-    def __enter__(self) -> "Netlink":
-        return self
-
-    def __exit__(self, *exc_info) -> None:
-        self.close()
 
     # sockets ------------------------------------------------------------------------------
     def _ipr(self, path: Optional[str]):
@@ -299,7 +168,7 @@ class Netlink:
         links = self._links(None)
         for ifname, link in links.items():
             if link.kind == "bridge":
-                links[ifname] = _with_route_localnet(link)
+                links[ifname] = dataclasses.replace(link, route_localnet=sysctl.route_localnet(ifname))
         return links
 
     def host_routes(self) -> List[str]:
@@ -352,9 +221,9 @@ class Netlink:
         if existing is None:
             self._call("create bridge %s" % ifname, self._host.link, "add", ifname=ifname, kind="bridge", mtu=mtu,
                        address=bridge_mac(ifname), ignore=(errno.EEXIST,))
-        elif _linkinfo(existing, "IFLA_INFO_KIND") != "bridge":
+        elif linkinfo(existing, "IFLA_INFO_KIND") != "bridge":
             raise KernelError("create bridge %s: an interface of kind %s has that name"
-                              % (ifname, _linkinfo(existing, "IFLA_INFO_KIND") or "device"), errno=errno.EEXIST)
+                              % (ifname, linkinfo(existing, "IFLA_INFO_KIND") or "device"), errno=errno.EEXIST)
         self._set("configure bridge", ifname, None, mtu=mtu, ifalias=alias or "", state="up")
 
     def set_mtu(self, ifname: str, mtu: int, netns: Optional[str] = None) -> None:
@@ -422,7 +291,7 @@ class Netlink:
         except KernelError:
             for message in present:  # put back what is left, then report
                 self._call("restore the group of %s" % message.get_attr("IFLA_IFNAME"), ipr.link, "set",
-                           index=message["index"], group=_attr(message, "IFLA_GROUP", 0), ignore=(errno.ENODEV,))
+                           index=message["index"], group=attr(message, "IFLA_GROUP", 0), ignore=(errno.ENODEV,))
             raise
 
     def _unused_group(self, ipr, path: Optional[str]) -> int:
@@ -484,7 +353,7 @@ class Netlink:
         existing = self._message(host_ifname, None)
         if existing is None:
             raise KernelError("%s: %s already exists in %s" % (what, peer_ifname, path), errno=errno.EEXIST)
-        if _linkinfo(existing, "IFLA_INFO_KIND") == "veth" and existing.get_attr("IFLA_LINK_NETNSID") is not None:
+        if linkinfo(existing, "IFLA_INFO_KIND") == "veth" and existing.get_attr("IFLA_LINK_NETNSID") is not None:
             peer = self._message(peer_ifname, path)
             if peer is not None and peer["index"] == existing.get_attr("IFLA_LINK") and \
                     peer.get_attr("IFLA_LINK") == existing["index"]:
@@ -508,7 +377,7 @@ class Netlink:
                        master=bridge)
         self._call("set port flags of %s on %s" % (ifname, master), self._host.link, "set", index=message["index"],
                    kind="bridge_slave", isolated=int(bool(isolated)), mode=BRIDGE_PORT_HAIRPIN)
-        if isolated and _port_flag(self._message(ifname, None), "IFLA_BRPORT_ISOLATED") is not True:
+        if isolated and port_flag(self._message(ifname, None), "IFLA_BRPORT_ISOLATED") is not True:
             raise KernelError("set the isolated flag on bridge port %s: this kernel lacks it (Linux 4.18+ needed "
                               "for icc: false)" % ifname, errno=errno.EOPNOTSUPP)
 
@@ -517,41 +386,10 @@ class Netlink:
         self._call("route %s by default via %s on %s" % (netns, gateway, dev), self._ipr(netns).route, "replace",
                    dst="0.0.0.0", dst_len=0, gateway=gateway, oif=index, table=MAIN_TABLE)
 
-    def del_default_route(self, netns: str) -> None:
-        """Remove every default route of the namespace's main table; none is fine."""
-        if netns_missing(netns):
-            return
-        ipr = self._ipr(netns)
-        for _route in range(64):  # one per metric; the kernel answers ESRCH once none is left
-            if self._call("remove the default route of %s" % netns, ipr.route, "del", dst="0.0.0.0", dst_len=0,
-                          table=MAIN_TABLE, ignore=(errno.ESRCH,)) is None:
-                return
-
     # sysctls (host namespace) -------------------------------------------------------------
-    @staticmethod
-    def get_sysctl(key: str) -> str:
-        try:
-            with open(sysctl_path(key), encoding="ascii") as handle:
-                return handle.read().strip()
-        except OSError as exc:
-            raise KernelError("read sysctl %s: %s" % (key, exc.strerror), errno=exc.errno) from None
-
-    @staticmethod
-    def set_sysctl(key: str, value) -> None:
-        try:
-            with open(sysctl_path(key), "w", encoding="ascii") as handle:
-                handle.write(str(value))
-        except OSError as exc:
-            raise KernelError("set sysctl %s = %s: %s" % (key, value, exc.strerror), errno=exc.errno) from None
+    get_sysctl = staticmethod(sysctl.get_sysctl)
+    set_sysctl = staticmethod(sysctl.set_sysctl)
 
 
 def netns_missing(path: str) -> bool:
     return netns.identity(path) is None
-
-
-def _with_route_localnet(link: Link) -> Link:
-    try:
-        value = Netlink.get_sysctl("/proc/sys/net/ipv4/conf/%s/route_localnet" % link.ifname)
-    except KernelError:
-        return link
-    return dataclasses.replace(link, route_localnet=value == "1")

@@ -59,8 +59,11 @@ def inner(count):
         assert [view.links["eth0"].addresses[0] for view in views] == [item["address"] for item in endpoints]
 
     def reread():
-        with Netlink() as fresh:
+        fresh = Netlink()
+        try:
             read(fresh)
+        finally:
+            fresh.close()
 
     def teardown():
         for item in endpoints:

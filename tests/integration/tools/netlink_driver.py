@@ -64,7 +64,8 @@ def probe(netlink, name, kwargs):
 
 def calls(requests):
     answers = []
-    with Netlink() as netlink:
+    netlink = Netlink()
+    try:
         for name, kwargs in requests:
             try:
                 if name.startswith("_"):
@@ -74,6 +75,8 @@ def calls(requests):
                 answers.append({"ok": plain(result)})
             except LinuxnetError as exc:
                 answers.append({"error": exc.msg, "type": type(exc).__name__, "errno": exc.details.get("errno")})
+    finally:
+        netlink.close()
     return answers
 
 

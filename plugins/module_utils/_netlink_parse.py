@@ -1,0 +1,138 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) linuxnet.containers contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The netlink adapter's pure half: records of links and namespaces built from the messages pyroute2 decodes
+(RTM_NEWLINK, RTM_NEWADDR, RTM_NEWROUTE), and the values the adapter computes before asking the kernel
+(a bridge's fixed MAC, an address's broadcast). Nothing here opens a socket or imports pyroute2."""
+
+from __future__ import annotations
+
+import hashlib
+import ipaddress
+from dataclasses import dataclass
+from typing import Dict, Iterable, List, Optional, Tuple
+
+IFF_UP = 0x1
+MAIN_TABLE = 254
+BRIDGE_MAC_PREFIX = "02:6c:6e"  # locally administered; endpoints use 02:42:<IPv4>, so they never collide
+
+
+@dataclass(frozen=True)
+class Link:
+    ifname: str
+    index: int
+    kind: Optional[str]            # 'bridge', 'veth', None for lo and physical devices
+    mtu: int
+    mac: str
+    up: bool
+    alias: Optional[str]           # IFLA_IFALIAS: the collection marks what it owns here
+    master: Optional[str]          # ifname of the bridge this link is a port of
+    addresses: Tuple[str, ...]     # IPv4 'a.b.c.d/len', sorted
+    isolated: Optional[bool]       # bridge-port flag; None when not a bridge port
+    hairpin: Optional[bool] = None  # bridge-port flag; None when not a bridge port
+    route_localnet: Optional[bool] = None  # host bridges only (net.ipv4.conf.BRIDGE.route_localnet)
+
+
+@dataclass(frozen=True)
+class NetnsView:
+    inode: int
+    links: Dict[str, Link]
+    default_gateway: Optional[str]
+    default_dev: Optional[str]
+
+
+def bridge_mac(ifname: str) -> str:
+    """A fixed MAC for a bridge we create. Left alone, a bridge takes the lowest MAC of its ports and changes
+    it as ports come and go, leaving every endpoint's ARP entry for the gateway stale for seconds."""
+    digest = hashlib.sha256(ifname.encode()).digest()
+    return BRIDGE_MAC_PREFIX + "".join(":%02x" % byte for byte in digest[:3])
+
+
+def broadcast_of(cidr: str) -> Optional[str]:
+    """The broadcast address `ip addr add ... brd +` would set (none for /31 and /32)."""
+    network = ipaddress.ip_interface(cidr).network
+    return str(network.broadcast_address) if network.prefixlen < 31 else None
+
+
+def split_cidr(cidr: str) -> Tuple[str, int]:
+    interface = ipaddress.IPv4Interface(cidr)
+    return str(interface.ip), interface.network.prefixlen
+
+
+def attr(message, name: str, default=None):
+    value = message.get_attr(name)
+    return default if value is None else value
+
+
+def linkinfo(message, name: str):
+    info = message.get_attr("IFLA_LINKINFO")
+    return info.get_attr(name) if info is not None else None
+
+
+def port_flag(message, name: str) -> Optional[bool]:
+    data = linkinfo(message, "IFLA_INFO_SLAVE_DATA")
+    if linkinfo(message, "IFLA_INFO_SLAVE_KIND") != "bridge" or data is None:
+        return None
+    value = data.get_attr(name)
+    return None if value is None else bool(value)
+
+
+def addresses_by_index(messages: Iterable) -> Dict[int, Tuple[str, ...]]:
+    found: Dict[int, List[str]] = {}
+    for message in messages:
+        address = message.get_attr("IFA_LOCAL") or message.get_attr("IFA_ADDRESS")
+        found.setdefault(message["index"], []).append("%s/%d" % (address, message["prefixlen"]))
+    return {index: tuple(sorted(cidrs, key=_cidr_key)) for index, cidrs in found.items()}
+
+
+def links_from(messages: Iterable, addresses: Dict[int, Tuple[str, ...]]) -> Dict[str, Link]:
+    """Link records from RTM_NEWLINK messages (a dump) and the IPv4 addresses per ifindex."""
+    messages = list(messages)
+    names = {message["index"]: message.get_attr("IFLA_IFNAME") for message in messages}
+    links = {}
+    for message in messages:
+        ifname = message.get_attr("IFLA_IFNAME")
+        master = message.get_attr("IFLA_MASTER")
+        links[ifname] = Link(
+            ifname=ifname,
+            index=message["index"],
+            kind=linkinfo(message, "IFLA_INFO_KIND"),
+            mtu=attr(message, "IFLA_MTU", 0),
+            mac=attr(message, "IFLA_ADDRESS", ""),
+            up=bool(message["flags"] & IFF_UP),
+            alias=message.get_attr("IFLA_IFALIAS") or None,
+            master=names.get(master) if master else None,
+            addresses=addresses.get(message["index"], ()),
+            isolated=port_flag(message, "IFLA_BRPORT_ISOLATED"),
+            hairpin=port_flag(message, "IFLA_BRPORT_MODE"),
+        )
+    return links
+
+
+def _cidr_key(cidr: str):
+    interface = ipaddress.ip_interface(cidr)
+    return int(interface.ip), interface.network.prefixlen
+
+
+def route_table(message) -> int:
+    return attr(message, "RTA_TABLE", message["table"])
+
+
+def main_table_destinations(messages: Iterable) -> List[str]:
+    """Destination CIDRs of the main table, without the default route, unique and sorted."""
+    found = set()
+    for message in messages:
+        if route_table(message) != MAIN_TABLE or message["dst_len"] == 0:
+            continue
+        found.add(str(ipaddress.ip_network("%s/%d" % (message.get_attr("RTA_DST"), message["dst_len"]),
+                                           strict=False)))
+    return sorted(found, key=_cidr_key)
+
+
+def default_route(messages: Iterable, names: Dict[int, str]) -> Tuple[Optional[str], Optional[str]]:
+    """(gateway, device) of the main table's preferred default route (lowest metric), or (None, None)."""
+    defaults = [m for m in messages if route_table(m) == MAIN_TABLE and m["dst_len"] == 0]
+    if not defaults:
+        return None, None
+    best = min(defaults, key=lambda message: attr(message, "RTA_PRIORITY", 0))
+    return best.get_attr("RTA_GATEWAY"), names.get(best.get_attr("RTA_OIF"))
