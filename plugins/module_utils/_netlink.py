@@ -24,6 +24,7 @@ import dataclasses
 import errno
 import os
 import socket
+import sys
 from collections import OrderedDict
 from typing import Dict, Iterable, List, Optional, Tuple
 
@@ -64,7 +65,9 @@ def _pyroute2() -> Tuple[type, type]:
         from pyroute2 import IPRoute  # pylint: disable=import-outside-toplevel
         from pyroute2.netlink.exceptions import NetlinkError  # pylint: disable=import-outside-toplevel
     except ImportError:
-        raise MissingDependency(INSTALL_PYROUTE2) from None
+        raise MissingDependency("the Python interpreter %s on the managed node has no pyroute2; %s for it, or point "
+                                "ansible_python_interpreter at one that has it" % (sys.executable, INSTALL_PYROUTE2)
+                                ) from None
     return IPRoute, NetlinkError
 
 
