@@ -46,6 +46,7 @@ class Adapters:
     store: Any                        # lock, load, save (_store.Store)
     files: Any = files                # /etc/netns files and the host's resolv.conf (_files)
     port_owner: Callable[[str, Optional[str], int], Optional[str]] = sockets.listening_owner
+    machine_id: Callable[[], str] = files.machine_id
 
     @classmethod
     def real(cls, runner: Runner) -> "Adapters":
@@ -92,7 +93,8 @@ class Engine:
         self.check_mode = check_mode
         self.netlink = adapters.netlink
         self.lookups = Lookups(host_routes=self.netlink.host_routes, exists=self._exists,
-                               port_owner=adapters.port_owner)
+                               port_owner=adapters.port_owner, machine_id=adapters.machine_id,
+                               host_routes6=getattr(self.netlink, "host_routes6", lambda: ()))
 
     @classmethod
     def open(cls, runner: Runner, check_mode: bool) -> "Engine":

@@ -123,3 +123,11 @@ def host_resolv_conf() -> str:
     if servers and all(server.startswith("127.") for server in servers) and os.path.exists(RESOLVED_UPSTREAMS):
         return read_text(RESOLVED_UPSTREAMS) or text
     return text
+
+
+MACHINE_ID = "/etc/machine-id"
+
+
+def machine_id() -> str:
+    """The host's machine-id (seed of the ULA pool of IPv6 subnets); empty when the host has none."""
+    return (read_text(MACHINE_ID) or "").strip()

@@ -82,3 +82,52 @@ def default_bridge_name(network: str) -> str:
 def host_ifname(endpoint: str, network: str) -> str:
     """Name of the host end of an endpoint's veth on a network: stable, 15 characters."""
     return VETH_PREFIX + _digest(endpoint, network)[:IFNAMSIZ - len(VETH_PREFIX)]
+
+
+# IPv6 ------------------------------------------------------------------------------------
+ULA_SUBNET_PREFIX = 64
+
+
+def ula_pool(machine_id: str) -> ipaddress.IPv6Network:
+    """The host's ULA /48 (RFC 4193): fd followed by 40 bits of sha256 of the machine-id, the same on every run."""
+    global_id = int(_digest(machine_id.strip() or "linuxnet.containers")[:10], 16)
+    return ipaddress.IPv6Network(((0xFD << 120) | (global_id << 80), 48))
+
+
+def pick_subnet6(machine_id: str, taken: Iterable[str]) -> str:
+    """The first /64 of the host's ULA /48 that overlaps none of the `taken` IPv6 CIDRs."""
+    used = [ipaddress.IPv6Network(cidr, strict=False) for cidr in taken]
+    pool = ula_pool(machine_id)
+    for subnet in pool.subnets(new_prefix=ULA_SUBNET_PREFIX):
+        if not any(subnet.overlaps(other) for other in used):
+            return str(subnet)
+    raise Conflict("ipv6_subnet: every /64 of %s overlaps a host route or another network; set ipv6_subnet "
+                   "explicitly" % pool)
+
+
+def first_host6(subnet: str) -> str:
+    """The default IPv6 gateway: the subnet's ::1 (its ::0 is the subnet-router anycast address)."""
+    return str(ipaddress.IPv6Network(subnet).network_address + 1)
+
+
+def allocate6(subnet: str, gateway: str, ip_range: Optional[str], in_use: Iterable[str]) -> str:
+    """The lowest free IPv6 address of ip_range (or the subnet), skipping ::0, the gateway and in_use."""
+    net = ipaddress.IPv6Network(subnet)
+    pool = ipaddress.IPv6Network(ip_range or subnet)
+    unavailable = {ipaddress.IPv6Address(gateway), net.network_address}
+    unavailable.update(ipaddress.IPv6Address(address) for address in in_use)
+    address = pool.network_address
+    # at most len(unavailable) + 1 steps: the pool is a /64 or at worst a few addresses
+    for _step in range(len(unavailable) + 1):
+        if address > pool.broadcast_address:
+            break
+        if address not in unavailable:
+            return str(address)
+        address += 1
+    raise Conflict("ipv6_address: no free address left in %s; widen ipv6_subnet or ipv6_ip_range, or remove "
+                   "endpoints" % (ip_range or subnet))
+
+
+def mac_from_name(endpoint: str, network: str) -> str:
+    """For an endpoint without an IPv4 address: 02:42 and four bytes of a hash of its names, stable."""
+    return "02:42:" + ":".join(_digest("mac", endpoint, network)[i:i + 2] for i in range(0, 8, 2))

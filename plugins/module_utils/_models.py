@@ -64,19 +64,30 @@ class NetworkSpec:
     internal: Optional[bool] = None
     isolated: Optional[bool] = None
     accept_in_foreign_firewalls: Optional[bool] = None
+    enable_ipv4: Optional[bool] = None
+    enable_ipv6: Optional[bool] = None
+    ipv6_subnet: Optional[str] = None
+    ipv6_gateway: Optional[str] = None
+    ipv6_ip_range: Optional[str] = None
+    gateway_mode_ipv4: Optional[str] = None
+    gateway_mode_ipv6: Optional[str] = None
 
 
+GATEWAY_MODES = ("nat", "routed")
 # What a network gets when it is created and the task leaves the option out. ip_range None: the whole subnet.
 NETWORK_DEFAULTS = dict(ip_range=None, mtu=1500, masquerade=True, icc=True, internal=False, isolated=True,
-                        accept_in_foreign_firewalls=False)
+                        accept_in_foreign_firewalls=False, enable_ipv4=True, enable_ipv6=False, ipv6_ip_range=None,
+                        gateway_mode_ipv4="nat", gateway_mode_ipv6="nat")
 
 
 @dataclass(frozen=True)
 class Network(Record):
+    """A bridge network; an IPv6-only network (enable_ipv4 false) has no subnet, gateway or ip_range."""
+
     name: str
     bridge: str
-    subnet: str
-    gateway: str
+    subnet: Optional[str]
+    gateway: Optional[str]
     ip_range: Optional[str]
     mtu: int
     masquerade: bool
@@ -84,12 +95,21 @@ class Network(Record):
     internal: bool
     isolated: bool
     accept_in_foreign_firewalls: bool = False
+    # 0.3.0: IPv6; stores of 0.1.0/0.2.0 load with these defaults (an IPv4-only network, NAT)
+    enable_ipv4: bool = True
+    enable_ipv6: bool = False
+    ipv6_subnet: Optional[str] = None
+    ipv6_gateway: Optional[str] = None
+    ipv6_ip_range: Optional[str] = None
+    gateway_mode_ipv4: str = "nat"
+    gateway_mode_ipv6: str = "nat"
 
 
 @dataclass(frozen=True)
 class AttachmentSpec:
     network: str
     ipv4_address: Optional[str] = None
+    ipv6_address: Optional[str] = None
     mac_address: Optional[str] = None
     ifname: Optional[str] = None
     aliases: Tuple[str, ...] = ()
@@ -122,10 +142,16 @@ class EndpointSpec:
 class Attachment(Record):
     network: str
     ifname: str
-    ipv4_address: str
+    ipv4_address: Optional[str]    # None on an IPv6-only network
     mac_address: str
     host_ifname: str
     aliases: Tuple[str, ...] = ()
+    ipv6_address: Optional[str] = None
+
+    @property
+    def addresses(self) -> Tuple[str, ...]:
+        """Its addresses, IPv4 first."""
+        return tuple(a for a in (self.ipv4_address, self.ipv6_address) if a)
 
 
 @dataclass(frozen=True)

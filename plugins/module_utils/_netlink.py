@@ -32,6 +32,7 @@ from ansible_collections.linuxnet.containers.plugins.module_utils import _netns 
 from ansible_collections.linuxnet.containers.plugins.module_utils import _sysctl as sysctl
 from ansible_collections.linuxnet.containers.plugins.module_utils._errors import KernelError, MissingDependency
 from ansible_collections.linuxnet.containers.plugins.module_utils._models import netns_path
+from ansible_collections.linuxnet.containers.plugins.module_utils._netlink6 import Netlink6
 from ansible_collections.linuxnet.containers.plugins.module_utils._netlink_parse import (
     MAIN_TABLE,
     Link,
@@ -71,8 +72,8 @@ def _pyroute2() -> Tuple[type, type]:
     return IPRoute, NetlinkError
 
 
-class Netlink:
-    """Reads and changes the kernel's network objects. Call close() when done."""
+class Netlink(Netlink6):
+    """Reads and changes the kernel's network objects (IPv6 calls in _netlink6). Call close() when done."""
 
     def __init__(self, library: Optional[Tuple[type, type]] = None):
         """Opens the host namespace's socket. `library`: (IPRoute, NetlinkError) classes, pyroute2's by default."""
@@ -165,7 +166,7 @@ class Netlink:
         what = "read links%s" % self._where(path)
         messages = self._call(what, ipr.get_links)
         addresses = addresses_by_index(self._call(what, ipr.get_addr, family=socket.AF_INET))
-        return links_from(messages, addresses)
+        return links_from(messages, addresses, self._addresses6(ipr, what))
 
     def host_links(self) -> Dict[str, Link]:
         links = self._links(None)
@@ -188,8 +189,9 @@ class Netlink:
         links = self._links(path)
         routes = self._call("read routes in %s" % path, self._ipr(path).get_routes, family=socket.AF_INET,
                             table=MAIN_TABLE)
-        gateway, dev = default_route(routes, {link.index: name for name, link in links.items()})
-        return NetnsView(inode=key[1], links=links, default_gateway=gateway, default_dev=dev)
+        names = {link.index: name for name, link in links.items()}
+        gateway, dev = default_route(routes, names)
+        return self.view6(path, NetnsView(inode=key[1], links=links, default_gateway=gateway, default_dev=dev), names)
 
     # namespaces ---------------------------------------------------------------------------
     def create_netns(self, name: str) -> str:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import ipaddress
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Dict, Iterable, List, Optional, Tuple
 
 IFF_UP = 0x1
@@ -31,6 +31,7 @@ class Link:
     isolated: Optional[bool]       # bridge-port flag; None when not a bridge port
     hairpin: Optional[bool] = None  # bridge-port flag; None when not a bridge port
     route_localnet: Optional[bool] = None  # host bridges only (net.ipv4.conf.BRIDGE.route_localnet)
+    addresses6: Tuple[str, ...] = ()       # global IPv6 'addr/len', sorted (link-local left out)
 
 
 @dataclass(frozen=True)
@@ -39,6 +40,9 @@ class NetnsView:
     links: Dict[str, Link]
     default_gateway: Optional[str]
     default_dev: Optional[str]
+    default_gateway6: Optional[str] = None
+    default_dev6: Optional[str] = None
+    ipv6_conf: Dict[str, Dict[str, str]] = field(default_factory=dict)  # ifname -> {accept_ra, autoconf}
 
 
 def bridge_mac(ifname: str) -> str:
@@ -56,6 +60,11 @@ def broadcast_of(cidr: str) -> Optional[str]:
 
 def split_cidr(cidr: str) -> Tuple[str, int]:
     interface = ipaddress.IPv4Interface(cidr)
+    return str(interface.ip), interface.network.prefixlen
+
+
+def split_cidr6(cidr: str) -> Tuple[str, int]:
+    interface = ipaddress.IPv6Interface(cidr)
     return str(interface.ip), interface.network.prefixlen
 
 
@@ -85,8 +94,9 @@ def addresses_by_index(messages: Iterable) -> Dict[int, Tuple[str, ...]]:
     return {index: tuple(sorted(cidrs, key=_cidr_key)) for index, cidrs in found.items()}
 
 
-def links_from(messages: Iterable, addresses: Dict[int, Tuple[str, ...]]) -> Dict[str, Link]:
-    """Link records from RTM_NEWLINK messages (a dump) and the IPv4 addresses per ifindex."""
+def links_from(messages: Iterable, addresses: Dict[int, Tuple[str, ...]],
+               addresses6: Optional[Dict[int, Tuple[str, ...]]] = None) -> Dict[str, Link]:
+    """Link records from RTM_NEWLINK messages (a dump) and the IPv4 (and global IPv6) addresses per ifindex."""
     messages = list(messages)
     names = {message["index"]: message.get_attr("IFLA_IFNAME") for message in messages}
     links = {}
@@ -105,6 +115,7 @@ def links_from(messages: Iterable, addresses: Dict[int, Tuple[str, ...]]) -> Dic
             addresses=addresses.get(message["index"], ()),
             isolated=port_flag(message, "IFLA_BRPORT_ISOLATED"),
             hairpin=port_flag(message, "IFLA_BRPORT_MODE"),
+            addresses6=(addresses6 or {}).get(message["index"], ()),
         )
     return links
 

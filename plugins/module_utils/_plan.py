@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any, Dict, List, Optional, Set
 
 from ansible_collections.linuxnet.containers.plugins.module_utils import _files as files
+from ansible_collections.linuxnet.containers.plugins.module_utils import _plan6 as plan6
 from ansible_collections.linuxnet.containers.plugins.module_utils._desired import route_localnet_key
 from ansible_collections.linuxnet.containers.plugins.module_utils._errors import Conflict
 from ansible_collections.linuxnet.containers.plugins.module_utils._models import (
@@ -99,7 +100,7 @@ class Planner:
             if owner is None or (owner != name and owner in self.new.networks):
                 raise Conflict("bridge: interface %s exists and is not managed for network %s; "
                                "choose another bridge name" % (desired.bridge, name))
-        address = prefixed(desired.gateway, desired.subnet)
+        addresses = [prefixed(desired.gateway, desired.subnet)] if desired.subnet else []
         if link is None or link.kind != "bridge":
             if link is not None:
                 raise Conflict("bridge: interface %s exists and is a %s, not a bridge; choose another bridge name"
@@ -108,16 +109,17 @@ class Planner:
                 Action("create_bridge",
                        {"ifname": desired.bridge, "mtu": desired.mtu, "alias": bridge_mark(name)},
                        "create bridge %s (mtu %d) for network %s" % (desired.bridge, desired.mtu, name)),
-                Action("add_address", {"ifname": desired.bridge, "cidr": address, "netns": None},
-                       "add gateway %s to %s" % (address, desired.bridge)),
-            ]
+            ] + [Action("add_address", {"ifname": desired.bridge, "cidr": address, "netns": None},
+                        "add gateway %s to %s" % (address, desired.bridge)) for address in addresses
+                 ] + [Action(*item) for item in plan6.bridge_actions(desired, ())]
         if link.alias != bridge_mark(name):
             actions.append(Action("set_alias", {"ifname": desired.bridge, "alias": bridge_mark(name)},
                                   "mark %s as network %s" % (desired.bridge, name)))
         if link.mtu != desired.mtu:
             actions.append(Action("set_mtu", {"ifname": desired.bridge, "mtu": desired.mtu, "netns": None},
                                   "set mtu of %s from %d to %d" % (desired.bridge, link.mtu, desired.mtu)))
-        actions += self._addresses(desired.bridge, link.addresses, [address], None)
+        actions += self._addresses(desired.bridge, link.addresses, addresses, None)
+        actions += [Action(*item) for item in plan6.bridge_actions(desired, getattr(link, "addresses6", ()))]
         if previous and previous.ip_range != desired.ip_range:
             actions.append(Action("record", {}, "allocate new addresses of network %s from %s (was %s)" % (
                 name, desired.ip_range or "the whole subnet", previous.ip_range or "the whole subnet")))
@@ -231,7 +233,7 @@ class Planner:
             network = self.new.networks[attachment.network]
             host = self.view.links.get(attachment.host_ifname)
             peer = inner.get(attachment.ifname)
-            cidr = prefixed(attachment.ipv4_address, network.subnet)
+            cidr = prefixed(attachment.ipv4_address, network.subnet) if attachment.ipv4_address else None
             if host is None or peer is None or host.alias != veth_mark(name, network.name):
                 if host is not None:
                     actions.append(Action("delete_link", {"ifname": attachment.host_ifname, "netns": None},
@@ -244,18 +246,20 @@ class Planner:
                     "mtu": network.mtu, "mac": attachment.mac_address, "alias": veth_mark(name, network.name),
                     "master": network.bridge, "isolated": not network.icc},
                     "connect %s %s (%s, %s) to bridge %s via %s" % (
-                        name, attachment.ifname, cidr, attachment.mac_address, network.bridge,
-                        attachment.host_ifname)))
-                actions.append(Action("add_address",
-                                      {"ifname": attachment.ifname, "cidr": cidr, "netns": path},
-                                      "add %s to %s in %s" % (cidr, attachment.ifname, name)))
-                peer_addresses = ()
+                        name, attachment.ifname, ", ".join(filter(None, (cidr, attachment.ipv6_address))),
+                        attachment.mac_address,
+                        network.bridge, attachment.host_ifname)))
+                actions += [Action("add_address", {"ifname": attachment.ifname, "cidr": cidr, "netns": path},
+                                   "add %s to %s in %s" % (cidr, attachment.ifname, name)) for cidr in [cidr] if cidr]
+                peer_addresses, made = (), True
             else:
                 actions += self._port(attachment.host_ifname, host, network)
                 actions += self._peer(name, attachment.ifname, peer, network, attachment.mac_address)
-                peer_addresses = peer.addresses
-                actions += self._addresses(attachment.ifname, peer_addresses, [cidr], path)
-            if index == 0:
+                peer_addresses, made = peer.addresses, False
+                actions += self._addresses(attachment.ifname, peer_addresses, [cidr] if cidr else [], path)
+            actions += [Action(*item) for item in plan6.endpoint_actions(name, path, attachment, network, view,
+                                                                         index == 0, made)]
+            if index == 0 and network.gateway:
                 actions += self._default_route(name, view if peer_addresses else None, network, attachment.ifname)
         return actions
 
@@ -362,14 +366,16 @@ class Planner:
     def _hosts(self, endpoint: Endpoint) -> str:
         entries, seen = [], set()
         for attachment in endpoint.attachments:
-            entries.append((attachment.ipv4_address, (endpoint.name,) + attachment.aliases))
-            seen.add(attachment.ipv4_address)
+            for address in attachment.addresses:
+                entries.append((address, (endpoint.name,) + attachment.aliases))
+                seen.add(address)
         for attachment in endpoint.attachments:
             for peer_name in self.new.endpoints_on(attachment.network):
                 peer = self.new.endpoints[peer_name].attachment(attachment.network)
-                if peer_name == endpoint.name or peer.ipv4_address in seen:
-                    continue
-                seen.add(peer.ipv4_address)
-                entries.append((peer.ipv4_address, (peer_name,) + peer.aliases))
+                for address in peer.addresses:
+                    if peer_name == endpoint.name or address in seen:
+                        continue
+                    seen.add(address)
+                    entries.append((address, (peer_name,) + peer.aliases))
         entries.extend((address, (host,)) for host, address in endpoint.etc_hosts)
         return files.render_hosts(entries)

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import Callable, Dict, Iterable, List, Optional, Sequence
 
 from ansible_collections.linuxnet.containers.plugins.module_utils import _ipam as ipam
+from ansible_collections.linuxnet.containers.plugins.module_utils import _resolve6 as resolve6
 from ansible_collections.linuxnet.containers.plugins.module_utils._errors import Conflict, InvalidOption, UnknownReference
 from ansible_collections.linuxnet.containers.plugins.module_utils._models import (
     Attachment,
@@ -35,6 +36,8 @@ class Lookups:
     host_routes: Callable[[], Sequence[str]]                        # destinations of the main table
     exists: Callable[[str], bool]                                   # is this path a network namespace
     port_owner: Callable[[str, Optional[str], int], Optional[str]]  # who listens on (protocol, host_ip, port)
+    host_routes6: Callable[[], Sequence[str]] = lambda: ()          # IPv6 destinations of the main table
+    machine_id: Callable[[], str] = lambda: ""                      # /etc/machine-id: the ULA pool's seed
 
 
 @dataclass
@@ -67,14 +70,16 @@ def touched_and_removed(specs, key: str, kind: str, existing, exclusive: bool,
 def _overlapping(subnet: str, others: Iterable[Network]) -> Optional[Network]:
     mine = ipaddress.IPv4Network(subnet)
     for other in others:
-        if mine.overlaps(ipaddress.IPv4Network(other.subnet)):
+        if other.subnet and mine.overlaps(ipaddress.IPv4Network(other.subnet)):
             return other
     return None
 
 
 def resolve_networks(state: State, specs: Sequence[NetworkSpec], exclusive: bool,
-                     host_routes: Sequence[str], where: Dict[str, str]) -> Resolution:
-    """Apply network specs to `state`. `where` maps a network name to its field prefix ('networks[2].')."""
+                     host_routes: Sequence[str], where: Dict[str, str], host_routes6: Sequence[str] = (),
+                     machine_id: str = "") -> Resolution:
+    """Apply network specs to `state`. `where` maps a network name to its field prefix ('networks[2].');
+    `machine_id` seeds the ULA pool of automatic IPv6 subnets."""
     new = state.copy()
     touched, removals = touched_and_removed(specs, "name", "network", state.networks, exclusive, where)
     for name in removals:
@@ -84,45 +89,62 @@ def resolve_networks(state: State, specs: Sequence[NetworkSpec], exclusive: bool
                            "(linuxnet.containers.netns_endpoint state=absent)"
                            % (_field(where, name, "state"), name, ", ".join(attached)))
         new.networks.pop(name, None)
-    own_subnets = {net.subnet for net in state.networks.values()}
+    own_subnets = {net.subnet for net in state.networks.values()} | \
+        {net.ipv6_subnet for net in state.networks.values()}
     foreign_routes = [route for route in host_routes if route not in own_subnets]
+    foreign_routes6 = [route for route in host_routes6 if route not in own_subnets]
     # Explicit subnets are claimed before any automatic choice, so a later item cannot lose its subnet.
-    ordered = sorted((s for s in specs if s.state == "present"), key=lambda s: s.subnet is None)
+    ordered = sorted((s for s in specs if s.state == "present"),
+                     key=lambda s: (s.subnet is None, s.ipv6_subnet is None))
     for spec in ordered:
         new.networks[spec.name] = _resolve_network(new, state.networks.get(spec.name), spec,
-                                                   foreign_routes, where.get(spec.name, ""))
+                                                   (foreign_routes, foreign_routes6, machine_id),
+                                                   where.get(spec.name, ""))
     return Resolution(new, sorted(set(touched) | set(removals)))
 
 
-def _resolve_network(new: State, old: Optional[Network], spec: NetworkSpec,
-                     foreign_routes: Sequence[str], prefix: str) -> Network:
+def _resolve_network(new: State, old: Optional[Network], spec: NetworkSpec, host, prefix: str) -> Network:
+    """`host`: (foreign IPv4 routes, foreign IPv6 routes, machine-id)."""
+    foreign_routes, foreign_routes6, machine_id = host
     others = [net for name, net in new.networks.items() if name != spec.name]
+    kept = {key: _given_or_kept(spec, old, key, default) for key, default in NETWORK_DEFAULTS.items()}
+    if not kept["enable_ipv4"] and not kept["enable_ipv6"]:
+        raise InvalidOption(prefix + "enable_ipv4", "network %s would have no address family" % spec.name,
+                            "keep enable_ipv4: true, or set enable_ipv6: true")
     bridge = spec.bridge or (old.bridge if old else ipam.default_bridge_name(spec.name))
     clash = next((net for net in others if net.bridge == bridge), None)
     if clash:
         raise InvalidOption(prefix + "bridge", "bridge %s already belongs to network %s" % (bridge, clash.name),
                             "choose another bridge name")
-    if spec.subnet:
+    if not kept["enable_ipv4"]:
+        subnet = gateway = kept["ip_range"] = None
+        if spec.subnet or spec.gateway or spec.ip_range:
+            raise InvalidOption(prefix + "subnet", "network %s is IPv6-only (enable_ipv4 is false)" % spec.name,
+                                "drop subnet, gateway and ip_range, or set enable_ipv4: true")
+    elif spec.subnet:
         subnet = spec.subnet
         clash = _overlapping(subnet, others)
         if clash:
             raise InvalidOption(prefix + "subnet", "%s overlaps network %s (%s)" % (subnet, clash.name, clash.subnet),
                                 "choose a subnet that overlaps no other network")
-    elif old:
+    elif old and old.subnet:
         subnet = old.subnet
     else:
-        subnet = ipam.pick_subnet(list(foreign_routes) + [net.subnet for net in others])
-    if spec.gateway:
+        subnet = ipam.pick_subnet(list(foreign_routes) + [net.subnet for net in others if net.subnet])
+    if subnet is None:
+        pass
+    elif spec.gateway:
         gateway = spec.gateway
     elif old and old.subnet == subnet:
         gateway = old.gateway
     else:
         gateway = ipam.first_host(subnet)
-    kept = {key: _given_or_kept(spec, old, key, default) for key, default in NETWORK_DEFAULTS.items()}
     if kept["ip_range"] == subnet:
         kept["ip_range"] = None   # the whole subnet, written out
+    kept.update(resolve6.network_ipv6(others, old, spec, kept["enable_ipv6"], foreign_routes6, machine_id, prefix))
     network = Network(name=spec.name, bridge=bridge, subnet=subnet, gateway=gateway, **kept)
     if old:
+        resolve6.refuse_family_change(new, old, network, prefix)
         _refuse_disruptive_change(new, old, network, prefix)
     return network
 
@@ -148,7 +170,7 @@ def _refuse_disruptive_change(state: State, old: Network, network: Network, pref
                        "or keep the bridge name" % (prefix, old.bridge, network.bridge, names))
     for endpoint in attached:
         attachment = state.endpoints[endpoint].attachment(network.name)
-        if attachment.ipv4_address == network.gateway:
+        if network.gateway and attachment.ipv4_address == network.gateway:
             raise Conflict("%sgateway: %s is the address of endpoint %s; choose another gateway"
                            % (prefix, network.gateway, endpoint))
 
@@ -229,12 +251,19 @@ def _static_claims(state: State, specs: Sequence[EndpointSpec], where: Dict[str,
     claims: Dict[tuple, str] = {}
     for spec in specs:
         for index, attachment in enumerate(spec.networks):
+            network = state.networks[attachment.network]
+            if attachment.ipv6_address is not None:
+                key = "ipv6_address" if len(spec.networks) == 1 else "networks[%d].ipv6_address" % index
+                resolve6.static_claim6(state, network, attachment.ipv6_address, spec.name, claims,
+                                       where.get(spec.name, "") + key)
             if attachment.ipv4_address is None:
                 continue
             key = "ipv4_address" if len(spec.networks) == 1 else "networks[%d].ipv4_address" % index
             field_name = where.get(spec.name, "") + key
-            network = state.networks[attachment.network]
             address = attachment.ipv4_address
+            if not network.enable_ipv4:
+                raise InvalidOption(field_name, "network %s is IPv6-only (enable_ipv4 is false)" % network.name,
+                                    "drop ipv4_address, or use ipv6_address")
             if ipaddress.IPv4Address(address) not in ipaddress.IPv4Network(network.subnet):
                 raise InvalidOption(field_name, "%s is outside subnet %s of network %s"
                                     % (address, network.subnet, network.name),
@@ -256,14 +285,21 @@ def _resolve_endpoint(state: State, old: Optional[Endpoint], spec: EndpointSpec,
     attachments = []
     for attachment in spec.networks:
         network = state.networks[attachment.network]
-        address = attachment.ipv4_address or _kept_or_allocated(state, old, network, claims)
+        address = None
+        if network.enable_ipv4:
+            address = attachment.ipv4_address or _kept_or_allocated(state, old, network, claims)
+        address6 = None
+        if network.enable_ipv6:
+            address6 = attachment.ipv6_address or resolve6.kept_or_allocated6(state, old, network, claims)
         attachments.append(Attachment(
             network=network.name,
             ifname=attachment.ifname,
             ipv4_address=address,
-            mac_address=attachment.mac_address or ipam.mac_from_ipv4(address),
+            mac_address=attachment.mac_address or (ipam.mac_from_ipv4(address) if address
+                                                   else ipam.mac_from_name(spec.name, network.name)),
             host_ifname=ipam.host_ifname(spec.name, network.name),
             aliases=attachment.aliases,
+            ipv6_address=address6,
         ))
     return Endpoint(
         name=spec.name,
@@ -277,7 +313,7 @@ def _resolve_endpoint(state: State, old: Optional[Endpoint], spec: EndpointSpec,
 
 def _in_use(state: State, network: Network, claims: Dict[tuple, str]) -> set:
     used = {a.ipv4_address for e in state.endpoints.values() for a in e.attachments if a.network == network.name}
-    used.update(address for (net, address) in claims if net == network.name)
+    used.update(key[-1] for key in claims if key[0] == network.name and len(key) == 2)
     return used
 
 
@@ -285,7 +321,7 @@ def _kept_or_allocated(state: State, old: Optional[Endpoint], network: Network, 
     """Keep the address an endpoint already has on this network, so re-runs never renumber it."""
     previous = old.attachment(network.name) if old else None
     used = _in_use(state, network, claims)
-    if previous and previous.ipv4_address not in used and \
+    if previous and previous.ipv4_address and previous.ipv4_address not in used and \
             ipaddress.IPv4Address(previous.ipv4_address) in ipaddress.IPv4Network(network.subnet):
         return previous.ipv4_address
     return ipam.allocate(network.subnet, network.gateway, network.ip_range, used)

@@ -15,6 +15,7 @@ from typing import Optional, Tuple
 
 from ansible_collections.linuxnet.containers.plugins.module_utils._errors import InvalidOption
 from ansible_collections.linuxnet.containers.plugins.module_utils._ipam import IFNAMSIZ
+from ansible_collections.linuxnet.containers.plugins.module_utils._validate6 import ipv6_address, network6_options
 from ansible_collections.linuxnet.containers.plugins.module_utils._models import (
     MODES,
     AttachmentSpec,
@@ -125,6 +126,7 @@ def network_spec(params: dict, where: str = "") -> NetworkSpec:
         mtu=None if mtu is None else int(mtu),
         **{key: _flag(params, key) for key in ("masquerade", "icc", "internal", "isolated",
                                                "accept_in_foreign_firewalls")},
+        **network6_options(params, where),
     )
 
 
@@ -145,9 +147,9 @@ def _attachments(params: dict, where: str) -> tuple:
             raise InvalidOption(where + "network", "network and networks are mutually exclusive",
                                 "list every network under networks")
         items.append(({"name": params["network"], "ipv4_address": params.get("ipv4_address"),
-                       "mac_address": params.get("mac_address")}, where))
+                       "ipv6_address": params.get("ipv6_address"), "mac_address": params.get("mac_address")}, where))
     else:
-        for key in ("ipv4_address", "mac_address"):
+        for key in ("ipv4_address", "ipv6_address", "mac_address"):
             if params.get(key) is not None:
                 raise InvalidOption(where + key, "only allowed together with network",
                                     "set it per entry of networks instead")
@@ -165,10 +167,12 @@ def _attachments(params: dict, where: str) -> tuple:
                                 "give each network its own ifname")
         seen_ifnames.add(name)
         address = item.get("ipv4_address")
+        address6 = item.get("ipv6_address")
         mac = item.get("mac_address")
         attachments.append(AttachmentSpec(
             network=network,
             ipv4_address=None if address is None else ipv4_address(address, prefix + "ipv4_address"),
+            ipv6_address=None if address6 is None else ipv6_address(address6, prefix + "ipv6_address"),
             mac_address=None if mac is None else mac_address(mac, prefix + "mac_address"),
             ifname=name,
             aliases=tuple(hostname(a, prefix + "aliases") for a in item.get("aliases") or ()),
@@ -199,7 +203,7 @@ def endpoint_spec(params: dict, where: str = "") -> EndpointSpec:
     elif params.get("container"):
         raise InvalidOption(where + "container", "only used with mode: container", "set mode: container or drop it")
     if mode in ("host", "none"):
-        for key in ("network", "networks", "ipv4_address", "mac_address"):
+        for key in ("network", "networks", "ipv4_address", "ipv6_address", "mac_address"):
             if params.get(key):
                 raise InvalidOption(where + key, "%s mode has no networks" % mode,
                                     "use mode: bridge to attach networks")

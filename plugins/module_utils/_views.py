@@ -17,6 +17,11 @@ def network_view(state: State, name: str) -> dict:
     return data
 
 
+def _prefix(network, key: str) -> Optional[int]:
+    subnet = getattr(network, key) if network is not None else None
+    return int(subnet.split("/")[1]) if subnet else None
+
+
 def endpoint_view(state: State, name: str, inode: Optional[int]) -> dict:
     endpoint = state.endpoints[name]
     networks = state.networks
@@ -31,8 +36,11 @@ def endpoint_view(state: State, name: str, inode: Optional[int]) -> dict:
             "ifname": a.ifname,
             "network": a.network,
             "ipv4_address": a.ipv4_address,
-            "prefix_length": int(networks[a.network].subnet.split("/")[1]) if a.network in networks else None,
+            "prefix_length": _prefix(networks.get(a.network), "subnet"),
             "gateway": networks[a.network].gateway if a.network in networks else None,
+            "ipv6_address": a.ipv6_address,
+            "ipv6_prefix_length": _prefix(networks.get(a.network), "ipv6_subnet"),
+            "ipv6_gateway": networks[a.network].ipv6_gateway if a.network in networks else None,
             "mac_address": a.mac_address,
             "host_ifname": a.host_ifname,
             "aliases": list(a.aliases),

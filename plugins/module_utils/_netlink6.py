@@ -1,0 +1,118 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) linuxnet.containers contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The netlink adapter's IPv6 calls, mixed into _netlink.Netlink: global IPv6 addresses (added with
+IFA_F_NODAD, so they are usable at once, without duplicate address detection), IPv6 routes, the host's
+RA-learned default routes, and per-interface IPv6 sysctls inside a namespace (accept_ra, autoconf), which
+/proc/sys shows for the namespace the opening thread is in."""
+
+from __future__ import annotations
+
+import dataclasses
+import errno
+import os
+import socket
+from typing import Dict, List, Optional, Tuple
+
+from ansible_collections.linuxnet.containers.plugins.module_utils import _netns as namespaces
+from ansible_collections.linuxnet.containers.plugins.module_utils import _sysctl as sysctl
+from ansible_collections.linuxnet.containers.plugins.module_utils._errors import KernelError
+from ansible_collections.linuxnet.containers.plugins.module_utils._netlink_parse import (
+    MAIN_TABLE,
+    NetnsView,
+    addresses_by_index,
+    default_route,
+    main_table_destinations,
+    split_cidr6,
+)
+
+IFA_F_NODAD = 0x02
+RT_SCOPE_UNIVERSE = 0
+RTPROT_RA = 9
+NAMESPACE_IPV6_CONF = ("accept_ra", "autoconf")  # set to 0 inside endpoints: no SLAAC, no router advertisements
+
+
+class Netlink6:
+    """IPv6 half of Netlink (uses its _ipr, _call, _index, _message, _where and _host)."""
+
+    def _addresses6(self, ipr, what: str) -> Dict[int, Tuple[str, ...]]:
+        """Global-scope IPv6 addresses per ifindex (link-local ones are the kernel's, not ours)."""
+        messages = self._call(what, ipr.get_addr, family=socket.AF_INET6) or ()
+        return addresses_by_index(m for m in messages if m["scope"] == RT_SCOPE_UNIVERSE)
+
+    def host_routes6(self) -> List[str]:
+        return main_table_destinations(m for m in self._call("read host IPv6 routes", self._host.get_routes,
+                                                             family=socket.AF_INET6, table=MAIN_TABLE)
+                                       if not str(m.get_attr("RTA_DST") or "").startswith(("fe80:", "ff")))
+
+    def default_route6(self, path: Optional[str], names: Dict[int, str]) -> Tuple[Optional[str], Optional[str]]:
+        routes = self._call("read IPv6 routes%s" % self._where(path), self._ipr(path).get_routes,
+                            family=socket.AF_INET6, table=MAIN_TABLE)
+        return default_route(routes, names)
+
+    def view6(self, path: str, view: NetnsView, names: Dict[int, str]) -> NetnsView:
+        """A namespace's view with its IPv6 default route and its interfaces' accept_ra and autoconf."""
+        gateway6, dev6 = self.default_route6(path, names)
+        return dataclasses.replace(view, default_gateway6=gateway6, default_dev6=dev6,
+                                   ipv6_conf=self.netns_ipv6_conf(path, sorted(set(view.links) - {"lo"})))
+
+    def ra_default_links(self) -> List[str]:
+        """Host interfaces that hold a default route learned from a router advertisement."""
+        routes = self._call("read host IPv6 routes", self._host.get_routes, family=socket.AF_INET6, table=MAIN_TABLE)
+        index = {m["index"]: m.get_attr("IFLA_IFNAME") for m in self._call("read links", self._host.get_links)}
+        return sorted({index.get(m.get_attr("RTA_OIF")) for m in routes
+                       if m["dst_len"] == 0 and m["proto"] == RTPROT_RA and index.get(m.get_attr("RTA_OIF"))})
+
+    def add_address6(self, ifname: str, cidr: str, netns: Optional[str] = None) -> None:
+        """Add an IPv6 address without duplicate address detection (nodad); present already is fine."""
+        address, prefixlen = split_cidr6(cidr)
+        index = self._index(ifname, netns)
+        self._call("add %s to %s%s" % (cidr, ifname, self._where(netns)), self._ipr(netns).addr, "add",
+                   index=index, address=address, prefixlen=prefixlen, family=socket.AF_INET6, flags=IFA_F_NODAD,
+                   ignore=(errno.EEXIST,))
+
+    def del_address6(self, ifname: str, cidr: str, netns: Optional[str] = None) -> None:
+        if netns is not None and namespaces.identity(netns) is None:
+            return
+        message = self._message(ifname, netns)
+        if message is None:
+            return
+        address, prefixlen = split_cidr6(cidr)
+        self._call("remove %s from %s%s" % (cidr, ifname, self._where(netns)), self._ipr(netns).addr, "del",
+                   index=message["index"], address=address, prefixlen=prefixlen, family=socket.AF_INET6,
+                   ignore=(errno.EADDRNOTAVAIL, errno.ENODEV))
+
+    def set_default_route6(self, netns: str, gateway: str, dev: str) -> None:
+        index = self._index(dev, netns)
+        self._call("route %s by default via %s on %s" % (netns, gateway, dev), self._ipr(netns).route, "replace",
+                   dst="::", dst_len=0, gateway=gateway, oif=index, table=MAIN_TABLE, family=socket.AF_INET6)
+
+    # sysctls inside a namespace -------------------------------------------------------------
+    @staticmethod
+    def netns_ipv6_conf(path: str, ifnames) -> Dict[str, Dict[str, str]]:
+        """{ifname: {accept_ra, autoconf}} in the namespace at path (empty for an interface without IPv6)."""
+        found: Dict[str, Dict[str, str]] = {}
+        fd = namespaces.open_namespace(path)
+        try:
+            with namespaces.entered(fd, "read IPv6 settings in %s" % path):
+                for ifname in ifnames:
+                    found[ifname] = {}
+                    for leaf in NAMESPACE_IPV6_CONF:
+                        try:
+                            found[ifname][leaf] = sysctl.get_sysctl("/proc/sys/net/ipv6/conf/%s/%s" % (ifname, leaf))
+                        except KernelError:
+                            pass
+        finally:
+            os.close(fd)
+        return found
+
+    @staticmethod
+    def set_netns_ipv6_conf(netns: str, ifname: str, values: Dict[str, str]) -> None:
+        """Write net.ipv6.conf.IFNAME.* inside the namespace at `netns`."""
+        fd = namespaces.open_namespace(netns)
+        try:
+            with namespaces.entered(fd, "set IPv6 settings of %s in %s" % (ifname, netns)):
+                for leaf, value in sorted(values.items()):
+                    sysctl.set_sysctl("/proc/sys/net/ipv6/conf/%s/%s" % (ifname, leaf), value)
+        finally:
+            os.close(fd)

@@ -1,0 +1,101 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) linuxnet.containers contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The IPv6 half of the input checks (_validate's companion): IPv6 CIDRs and addresses, a network's IPv6 and
+gateway-mode options. Pure; every error names its field."""
+
+from __future__ import annotations
+
+import ipaddress
+from typing import Optional
+
+from ansible_collections.linuxnet.containers.plugins.module_utils._errors import InvalidOption
+from ansible_collections.linuxnet.containers.plugins.module_utils._models import GATEWAY_MODES
+
+MAX_SUBNET6_PREFIX = 126  # room for the gateway and at least one endpoint
+
+
+def ipv6_cidr(value: str, field: str) -> str:
+    text = value.strip() if isinstance(value, str) else value
+    try:
+        network = ipaddress.IPv6Network(text, strict=False)
+    except (ValueError, TypeError):
+        raise InvalidOption(field, "%r is not an IPv6 CIDR" % (value,), "write it like fd00:1:2:3::/64") from None
+    if "/" not in text or network.network_address != ipaddress.IPv6Interface(text).ip:
+        raise InvalidOption(field, "%r has host bits set" % (value,), "did you mean %s?" % network)
+    return str(network)
+
+
+def ipv6_address(value: str, field: str) -> str:
+    try:
+        address = ipaddress.IPv6Address(str(value).strip().strip("[]"))
+    except (ValueError, TypeError):
+        raise InvalidOption(field, "%r is not an IPv6 address" % (value,), "write it like fd00:1:2:3::10") from None
+    if address.is_link_local or address.is_multicast or address.is_unspecified or address.is_loopback:
+        raise InvalidOption(field, "%s is not a unicast address an endpoint can own" % address,
+                            "use a global or unique-local (fd00::/8) address")
+    return str(address)
+
+
+def any_address(value: str, field: str) -> str:
+    """An IPv4 or IPv6 address (resolvers, hosts entries)."""
+    try:
+        return str(ipaddress.ip_address(str(value).strip().strip("[]")))
+    except ValueError:
+        raise InvalidOption(field, "%r is not an IP address" % (value,),
+                            "write it like 172.20.0.10 or fd00::10") from None
+
+
+def _mode(params: dict, key: str, where: str) -> Optional[str]:
+    value = params.get(key)
+    if value is not None and value not in GATEWAY_MODES:
+        raise InvalidOption(where + key, "%r is not a gateway mode" % (value,), "use nat or routed")
+    return value
+
+
+def network6_options(params: dict, where: str) -> dict:
+    """enable_ipv4/6, ipv6_subnet/gateway/ip_range and the gateway modes, checked; None where left out."""
+    enable_ipv4, enable_ipv6 = params.get("enable_ipv4"), params.get("enable_ipv6")
+    if enable_ipv4 is False and enable_ipv6 is False:
+        raise InvalidOption(where + "enable_ipv4", "a network needs at least one address family",
+                            "set enable_ipv6: true for an IPv6-only network")
+    if enable_ipv4 is False:
+        for key in ("subnet", "gateway", "ip_range"):
+            if params.get(key) is not None:
+                raise InvalidOption(where + key, "an IPv6-only network (enable_ipv4: false) has no IPv4 %s" % key,
+                                    "drop %s, or set enable_ipv4: true" % key)
+    subnet = params.get("ipv6_subnet")
+    if subnet is not None:
+        subnet = ipv6_cidr(subnet, where + "ipv6_subnet")
+        if ipaddress.IPv6Network(subnet).prefixlen > MAX_SUBNET6_PREFIX:
+            raise InvalidOption(where + "ipv6_subnet", "%s leaves no room for a gateway and endpoints" % subnet,
+                                "use a /64 (or at least a /%d)" % MAX_SUBNET6_PREFIX)
+    gateway = params.get("ipv6_gateway")
+    if gateway is not None:
+        gateway = ipv6_address(gateway, where + "ipv6_gateway")
+        _needs_subnet6(subnet, where + "ipv6_gateway", "an ipv6_gateway")
+        net = ipaddress.IPv6Network(subnet)
+        if ipaddress.IPv6Address(gateway) not in net or ipaddress.IPv6Address(gateway) == net.network_address:
+            raise InvalidOption(where + "ipv6_gateway", "%s is not a usable address of ipv6_subnet %s"
+                                % (gateway, subnet), "pick an address inside the subnet other than its ::0")
+    ip_range = params.get("ipv6_ip_range")
+    if ip_range is not None:
+        ip_range = ipv6_cidr(ip_range, where + "ipv6_ip_range")
+        _needs_subnet6(subnet, where + "ipv6_ip_range", "an ipv6_ip_range")
+        if not ipaddress.IPv6Network(ip_range).subnet_of(ipaddress.IPv6Network(subnet)):
+            raise InvalidOption(where + "ipv6_ip_range", "%s is not inside ipv6_subnet %s" % (ip_range, subnet),
+                                "choose a range inside the subnet")
+    if enable_ipv6 is False:
+        for key, value in (("ipv6_subnet", subnet), ("ipv6_gateway", gateway), ("ipv6_ip_range", ip_range)):
+            if value is not None:
+                raise InvalidOption(where + key, "set while enable_ipv6 is false", "set enable_ipv6: true")
+    return dict(enable_ipv4=None if enable_ipv4 is None else bool(enable_ipv4),
+                enable_ipv6=None if enable_ipv6 is None else bool(enable_ipv6),
+                ipv6_subnet=subnet, ipv6_gateway=gateway, ipv6_ip_range=ip_range,
+                gateway_mode_ipv4=_mode(params, "gateway_mode_ipv4", where),
+                gateway_mode_ipv6=_mode(params, "gateway_mode_ipv6", where))
+
+
+def _needs_subnet6(subnet: Optional[str], field: str, what: str) -> None:
+    if subnet is None:
+        raise InvalidOption(field, "%s needs an explicit ipv6_subnet" % what, "set ipv6_subnet too")
