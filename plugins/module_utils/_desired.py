@@ -19,6 +19,9 @@ from ansible_collections.linuxnet.containers.plugins.module_utils._nft import (
 )
 
 IP_FORWARD = "net.ipv4.ip_forward"
+# All IPv6 forwarding is one switch: it also turns `forwarding` on for every interface, and an interface with
+# accept_ra=1 then ignores router advertisements (the engine moves RA-configured uplinks to accept_ra=2).
+IPV6_FORWARD = "net.ipv6.conf.all.forwarding"
 
 
 def route_localnet_key(bridge: str) -> str:
@@ -62,8 +65,10 @@ def firewall_state(state: State) -> FirewallState:
 def desired_sysctls(state: State) -> Dict[str, str]:
     """Host sysctls the state needs: forwarding for routed networks, route_localnet for loopback publishes."""
     wanted: Dict[str, str] = {}
-    if any(not network.internal for network in state.networks.values()):
+    if any(not network.internal and network.enable_ipv4 for network in state.networks.values()):
         wanted[IP_FORWARD] = "1"
+    if any(not network.internal and network.enable_ipv6 for network in state.networks.values()):
+        wanted[IPV6_FORWARD] = "1"
     for item in firewall_state(state).publishes:
         if item.host_ip is None or item.host_ip.startswith("127."):
             wanted[route_localnet_key(item.bridge)] = "1"

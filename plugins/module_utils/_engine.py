@@ -23,13 +23,18 @@ from typing import Any, Callable, Dict, List, Optional, Sequence
 
 from ansible_collections.linuxnet.containers.plugins.module_utils import _files as files
 from ansible_collections.linuxnet.containers.plugins.module_utils import _sockets as sockets
-from ansible_collections.linuxnet.containers.plugins.module_utils._desired import desired_sysctls, firewall_state
+from ansible_collections.linuxnet.containers.plugins.module_utils._desired import (
+    IPV6_FORWARD,
+    desired_sysctls,
+    firewall_state,
+)
 from ansible_collections.linuxnet.containers.plugins.module_utils._errors import KernelError, UnknownReference
 from ansible_collections.linuxnet.containers.plugins.module_utils._kinds import Kind
 from ansible_collections.linuxnet.containers.plugins.module_utils._models import State, netns_path
 from ansible_collections.linuxnet.containers.plugins.module_utils._netlink import Netlink
 from ansible_collections.linuxnet.containers.plugins.module_utils._nft import Nftables
 from ansible_collections.linuxnet.containers.plugins.module_utils._plan import Action, HostView, Planner
+from ansible_collections.linuxnet.containers.plugins.module_utils._plan6 import uplink_sysctls
 from ansible_collections.linuxnet.containers.plugins.module_utils._resolve import Lookups, Resolution
 from ansible_collections.linuxnet.containers.plugins.module_utils._runner import Runner
 from ansible_collections.linuxnet.containers.plugins.module_utils._store import Store
@@ -145,14 +150,15 @@ class Engine:
         for name in endpoint_scope:
             if name in new.endpoints:
                 network_scope.update(a.network for a in new.endpoints[name].attachments)
-        view = self._read(old, new, endpoint_scope)
+        wanted = self._sysctls(new)
+        view = self._read(old, new, endpoint_scope, wanted)
         fw_plan = self.adapters.nft.plan(firewall_state(new))
-        actions = self._plan(old, new, view, fw_plan, network_scope, endpoint_scope)
+        actions = self._plan(old, new, view, fw_plan, network_scope, endpoint_scope, wanted)
         before, after = kind.diff(old, new, resolution.touched, view)
         if fw_plan.changes:
             before["firewall"], after["firewall"] = fw_plan.before, fw_plan.after
         outcome = Outcome(kind=kind, names=resolution.touched, new=new, actions=actions, before=before, after=after,
-                          sysctls=desired_sysctls(new), collected=collected, warnings=self._foreign_drop_warnings(new))
+                          sysctls=wanted, collected=collected, warnings=self._foreign_drop_warnings(new))
         if not self.check_mode:
             if actions or new.to_dict() != old.to_dict():
                 self.adapters.store.save(new)
@@ -163,14 +169,15 @@ class Engine:
         return outcome
 
     @staticmethod
-    def _plan(old: State, new: State, view: HostView, fw_plan, network_scope, endpoint_scope) -> List[Action]:
+    def _plan(old: State, new: State, view: HostView, fw_plan, network_scope, endpoint_scope,
+              wanted: Dict[str, str]) -> List[Action]:
         """Networks first, then sysctls and the firewall, endpoints, removed networks, leftovers, files."""
         planner = Planner(old, new, view)
         actions: List[Action] = []
         for name in sorted(network_scope):
             if name in new.networks:
                 actions += planner.network(name)
-        actions += planner.sysctls(desired_sysctls(new))
+        actions += planner.sysctls(wanted)
         if fw_plan.changes:
             actions.append(Action("apply_firewall", {"plan": fw_plan}, "nftables: " + "; ".join(fw_plan.changes)))
         for name in sorted(endpoint_scope - set(new.endpoints)):
@@ -208,7 +215,15 @@ class Engine:
                 new.published.pop(name, None)
         return vanished
 
-    def _read(self, old: State, new: State, endpoint_scope) -> HostView:
+    def _sysctls(self, new: State) -> Dict[str, str]:
+        """The state's sysctls; with IPv6 forwarding, accept_ra=2 on the uplinks that rely on RAs."""
+        wanted = desired_sysctls(new)
+        if IPV6_FORWARD in wanted and hasattr(self.netlink, "ra_default_links"):
+            wanted.update(uplink_sysctls({ifname: self._sysctl("net.ipv6.conf.%s.accept_ra" % ifname)
+                                          for ifname in self.netlink.ra_default_links()}))
+        return wanted
+
+    def _read(self, old: State, new: State, endpoint_scope, wanted: Dict[str, str]) -> HostView:
         namespaces = {}
         for name in sorted(endpoint_scope):
             path = netns_path(name)
@@ -226,7 +241,7 @@ class Engine:
             inodes={path: self.netlink.netns_inode(path) for path in sorted(sources)},
             files={name: self.adapters.files.read_endpoint_files(name)
                    for name in set(old.endpoints) | set(new.endpoints)},
-            sysctls={key: self._sysctl(key) for key in desired_sysctls(new)},
+            sysctls={key: self._sysctl(key) for key in wanted},
             host_resolv_conf=self.adapters.files.host_resolv_conf(),
         )
 
@@ -254,6 +269,10 @@ class Engine:
             "set_up": netlink.set_up,
             "set_port": netlink.set_port,
             "set_default_route": netlink.set_default_route,
+            "add_address6": getattr(netlink, "add_address6", None),
+            "del_address6": getattr(netlink, "del_address6", None),
+            "set_default_route6": getattr(netlink, "set_default_route6", None),
+            "set_netns_ipv6_conf": getattr(netlink, "set_netns_ipv6_conf", None),
             "set_sysctl": netlink.set_sysctl,
             "apply_firewall": nft.apply,
             "write_text": files_.write_text,

@@ -83,7 +83,8 @@ def desired_elements(state: FirewallState) -> Elements:
     for net in state.networks:
         elements["bridges"].add((net.bridge,))
         elements["same_bridge"].add((net.bridge, net.bridge))
-        elements["subnets"].add((cidr(net.subnet),))
+        if net.subnet:
+            elements["subnets"].add((cidr(net.subnet),))
         if not net.icc:
             elements["icc_off"].add((net.bridge,))
         if net.internal:
@@ -91,7 +92,7 @@ def desired_elements(state: FirewallState) -> Elements:
         else:
             if not net.isolated:
                 elements["routed"].add((net.bridge,))
-            if net.masquerade:
+            if net.masquerade and net.subnet:
                 elements["masq_subnets"].add((cidr(net.subnet),))
     sources: Dict[tuple, list] = {}
     for pub in state.publishes:

@@ -10,9 +10,8 @@ from __future__ import annotations
 import ipaddress
 from typing import Dict, List, Optional, Sequence
 
-from ansible_collections.linuxnet.containers.plugins.module_utils._models import Attachment, Network, State
+from ansible_collections.linuxnet.containers.plugins.module_utils._models import Attachment, Network
 
-IPV6_FORWARD = "net.ipv6.conf.all.forwarding"
 # inside an endpoint: no SLAAC and no router advertisements, the address and route are ours
 ENDPOINT_IPV6_CONF = {"accept_ra": "0", "autoconf": "0"}
 
@@ -67,13 +66,9 @@ def endpoint_actions(name: str, path: str, attachment: Attachment, network: Netw
     return actions
 
 
-def wants_forwarding6(state: State) -> bool:
-    return any(n.enable_ipv6 and not n.internal for n in state.networks.values())
-
-
 def uplink_sysctls(accept_ra: Dict[str, Optional[str]]) -> Dict[str, str]:
     """IPv6 forwarding on makes an interface with accept_ra=1 ignore router advertisements: the host would lose
     its RA-learned default route when it expires. accept_ra=2 keeps accepting them while forwarding.
     `accept_ra`: the current value per host interface that holds an RA-learned default route."""
     return {"net.ipv6.conf.%s.accept_ra" % ifname: "2" for ifname, value in sorted(accept_ra.items())
-            if value == "1"}
+            if value in ("1", "2")}

@@ -107,6 +107,53 @@ options:
         with them. This is the only change the collection ever makes outside its own table. V(false) when the network
         is created; left out later, kept.
     type: bool
+  enable_ipv6:
+    description:
+      - Dual stack, like C(docker network create --ipv6). V(false) when the network is created; left out later, kept.
+      - The bridge gets O(ipv6_gateway) (added without duplicate address detection), endpoints get an IPv6 address
+        and an IPv6 default route, and C(net.ipv6.conf.all.forwarding=1) is set and reported in RV(sysctls).
+      - Turning IPv6 forwarding on also turns C(forwarding) on for every interface, and an interface whose
+        C(accept_ra) is V(1) then ignores router advertisements, so a host whose default route was learned from
+        RAs would lose it when it expires. The module sets C(accept_ra=2) (accept RAs while forwarding) on every
+        interface whose C(accept_ra) is V(1) and that holds an RA-learned default route, and reports it in
+        RV(sysctls).
+      - Switching a family on or off while endpoints are attached fails and names them.
+    type: bool
+  enable_ipv4:
+    description:
+      - V(false) makes an IPv6-only network (Docker 28 C(--ipv4=false)): no IPv4 subnet, gateway or addresses; needs
+        O(enable_ipv6=true). V(true) when the network is created; left out later, kept.
+    type: bool
+  ipv6_subnet:
+    description:
+      - IPv6 subnet in CIDR notation without host bits, for example V(fd00:1:2:3::/64).
+      - When omitted, a free /64 of a unique local /48 derived from C(/etc/machine-id) (C(fd) and 40 bits of its
+        SHA-256, as Docker 27+ derives its ULA pool from the host ID), overlapping no host route and no other
+        network. The choice is stable on re-runs.
+    type: str
+  ipv6_gateway:
+    description:
+      - IPv6 address of the bridge inside O(ipv6_subnet), the endpoints' IPv6 default gateway. Defaults to the
+        subnet's first address (C(::1)). Needs an explicit O(ipv6_subnet).
+    type: str
+  ipv6_ip_range:
+    description:
+      - CIDR inside O(ipv6_subnet) from which endpoint IPv6 addresses are allocated dynamically (default the whole
+        subnet). Needs an explicit O(ipv6_subnet).
+    type: str
+  gateway_mode_ipv4:
+    description:
+      - V(nat) masquerades outbound IPv4 traffic (when O(masquerade)) and publishes ports by DNAT. V(routed) does no
+        masquerading: the subnet is routed, and from outside only published container ports and ICMP reach
+        endpoints, on their own addresses (Docker's C(com.docker.network.bridge.gateway_mode_ipv4)).
+      - V(nat) when the network is created; left out later, kept.
+    type: str
+    choices: [nat, routed]
+  gateway_mode_ipv6:
+    description:
+      - As O(gateway_mode_ipv4), for IPv6.
+    type: str
+    choices: [nat, routed]
   networks:
     description:
       - Batch form. A list of networks taking the same options as the single form.
@@ -152,6 +199,29 @@ options:
       accept_in_foreign_firewalls:
         description: As O(accept_in_foreign_firewalls).
         type: bool
+      enable_ipv6:
+        description: As O(enable_ipv6).
+        type: bool
+      enable_ipv4:
+        description: As O(enable_ipv4).
+        type: bool
+      ipv6_subnet:
+        description: As O(ipv6_subnet).
+        type: str
+      ipv6_gateway:
+        description: As O(ipv6_gateway).
+        type: str
+      ipv6_ip_range:
+        description: As O(ipv6_ip_range).
+        type: str
+      gateway_mode_ipv4:
+        description: As O(gateway_mode_ipv4).
+        type: str
+        choices: [nat, routed]
+      gateway_mode_ipv6:
+        description: As O(gateway_mode_ipv6).
+        type: str
+        choices: [nat, routed]
   exclusive:
     description:
       - With O(networks), remove every network the collection manages on the host that the list does not name.
@@ -196,10 +266,28 @@ EXAMPLES = r"""
       - name: backend
         subnet: 172.30.0.0/16
 
-- name: Remove a network
+- name: A dual-stack network, like docker network create --ipv6 (IPv6 subnet from the host's ULA pool)
   linuxnet.containers.container_network:
-    name: vault
+    name: dual
+    enable_ipv6: true
+
+- name: An IPv6-only network with its own subnet, routed (no NAT) for IPv6
+  linuxnet.containers.container_network:
+    name: v6only
+    enable_ipv4: false
+    enable_ipv6: true
+    ipv6_subnet: fd00:db8:1::/64
+    ipv6_gateway: fd00:db8:1::1
+    ipv6_ip_range: fd00:db8:1::100/120
+    gateway_mode_ipv6: routed
+
+- name: Remove networks
+  linuxnet.containers.container_network:
     state: absent
+    networks:
+      - name: vault
+      - name: dual
+      - name: v6only
 """
 
 RETURN = r"""
@@ -220,6 +308,14 @@ network:
     isolated: {description: Isolated from the collection's other networks., type: bool, sample: true}
     accept_in_foreign_firewalls: {description: Accept rules in other firewalls' drop-policy forward chains., type: bool,
                                   sample: false}
+    enable_ipv4: {description: "IPv4 on; false for an IPv6-only network (subnet, gateway, ip_range null).", type: bool,
+                  sample: true}
+    enable_ipv6: {description: Dual stack (or IPv6-only)., type: bool, sample: true}
+    ipv6_subnet: {description: "IPv6 subnet; null without IPv6.", type: str, sample: "fd4e:1a2b:3c4d::/64"}
+    ipv6_gateway: {description: "IPv6 gateway on the bridge; null without IPv6.", type: str, sample: "fd4e:1a2b:3c4d::1"}
+    ipv6_ip_range: {description: "IPv6 dynamic allocation range; null for the whole subnet.", type: str, sample: null}
+    gateway_mode_ipv4: {description: V(nat) or V(routed)., type: str, sample: nat}
+    gateway_mode_ipv6: {description: V(nat) or V(routed)., type: str, sample: nat}
     endpoints: {description: Names of the endpoints attached., type: list, elements: str, sample: [web]}
 networks:
   description: Every network the task names that exists after the run, each as RV(network).
@@ -236,7 +332,7 @@ sysctls:
   description: The host sysctls the collection's networks need, with the value they are kept at.
   returned: always
   type: dict
-  sample: {"net.ipv4.ip_forward": "1"}
+  sample: {"net.ipv4.ip_forward": "1", "net.ipv6.conf.all.forwarding": "1", "net.ipv6.conf.eth0.accept_ra": "2"}
 collected:
   description: Endpoints whose namespace had vanished; their leftovers (links, leases, ports, files) were removed.
   returned: when any
@@ -252,6 +348,10 @@ OPTIONS = dict(
     subnet=dict(type="str"), gateway=dict(type="str"), ip_range=dict(type="str"), mtu=dict(type="int"),
     masquerade=dict(type="bool"), icc=dict(type="bool"), internal=dict(type="bool"), isolated=dict(type="bool"),
     accept_in_foreign_firewalls=dict(type="bool"),
+    enable_ipv6=dict(type="bool"), enable_ipv4=dict(type="bool"), ipv6_subnet=dict(type="str"),
+    ipv6_gateway=dict(type="str"), ipv6_ip_range=dict(type="str"),
+    gateway_mode_ipv4=dict(type="str", choices=["nat", "routed"]),
+    gateway_mode_ipv6=dict(type="str", choices=["nat", "routed"]),
 )
 
 

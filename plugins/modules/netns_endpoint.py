@@ -59,10 +59,20 @@ options:
       - With O(network), a static address inside its subnet. Otherwise one is allocated from the network's
         C(ip_range) and stays the same on later runs.
     type: str
+  ipv6_address:
+    description:
+      - With O(network), a static IPv6 address inside the network's C(ipv6_subnet) (the network needs
+        C(enable_ipv6)). Otherwise, on a dual-stack or IPv6-only network, one is allocated from its
+        C(ipv6_ip_range) and stays the same on later runs.
+      - The address is added without duplicate address detection (usable at once); inside the namespace the
+        interface gets C(accept_ra=0) and C(autoconf=0) (no SLAAC, no router advertisements) and, on the first
+        network, an IPv6 default route via the network's C(ipv6_gateway).
+    type: str
   mac_address:
     description:
       - With O(network), a static MAC. Defaults to C(02:42) followed by the four octets of the IPv4 address,
-        so re-creation keeps it.
+        so re-creation keeps it (on an IPv6-only network, C(02:42) and four bytes of a hash of the endpoint's and
+        network's names).
     type: str
   networks:
     description:
@@ -77,6 +87,9 @@ options:
         required: true
       ipv4_address:
         description: Static address, as O(ipv4_address).
+        type: str
+      ipv6_address:
+        description: Static IPv6 address, as O(ipv6_address).
         type: str
       mac_address:
         description: Static MAC, as O(mac_address).
@@ -147,6 +160,7 @@ options:
       mode: {description: As O(mode)., type: str, choices: [none, bridge, host, container]}
       network: {description: As O(network)., type: str}
       ipv4_address: {description: As O(ipv4_address)., type: str}
+      ipv6_address: {description: As O(ipv6_address)., type: str}
       mac_address: {description: As O(mac_address)., type: str}
       networks:
         description: As O(networks).
@@ -155,6 +169,7 @@ options:
         suboptions:
           name: {description: Network name., type: str, required: true}
           ipv4_address: {description: Static address., type: str}
+          ipv6_address: {description: Static IPv6 address., type: str}
           mac_address: {description: Static MAC., type: str}
           ifname: {description: Interface name inside the namespace., type: str}
           aliases: {description: Extra names on this network., type: list, elements: str, default: []}
@@ -252,9 +267,13 @@ endpoint:
       contains:
         ifname: {description: Interface inside the namespace., type: str, sample: eth0}
         network: {description: Network name., type: str, sample: front}
-        ipv4_address: {description: Address., type: str, sample: 172.18.0.2}
+        ipv4_address: {description: "Address; null on an IPv6-only network.", type: str, sample: 172.18.0.2}
         prefix_length: {description: Prefix length of the subnet., type: int, sample: 16}
         gateway: {description: Gateway of the network., type: str, sample: 172.18.0.1}
+        ipv6_address: {description: "IPv6 address; null on an IPv4-only network.", type: str,
+                       sample: "fd4e:1a2b:3c4d::2"}
+        ipv6_prefix_length: {description: Prefix length of the IPv6 subnet., type: int, sample: 64}
+        ipv6_gateway: {description: IPv6 gateway of the network., type: str, sample: "fd4e:1a2b:3c4d::1"}
         mac_address: {description: MAC address., type: str, sample: "02:42:ac:12:00:02"}
         host_ifname: {description: Host end of the veth (a port of the bridge)., type: str, sample: lnv3f2a9c0d1e4b}
         aliases: {description: Extra names on this network., type: list, elements: str, sample: []}
@@ -289,12 +308,13 @@ from ansible_collections.linuxnet.containers.plugins.module_utils._kinds import 
 ATTACHMENT_OPTIONS = dict(
     name=dict(type="str", required=True), ifname=dict(type="str"),
     ipv4_address=dict(type="str"), mac_address=dict(type="str"), aliases=dict(type="list", elements="str", default=[]),
+    ipv6_address=dict(type="str"),
 )
 
 OPTIONS = dict(
     name=dict(type="str"), state=STATE, mode=dict(type="str", choices=["none", "bridge", "host", "container"]),
     network=dict(type="str"), networks=dict(type="list", elements="dict", options=ATTACHMENT_OPTIONS),
-    ipv4_address=dict(type="str"), mac_address=dict(type="str"),
+    ipv4_address=dict(type="str"), ipv6_address=dict(type="str"), mac_address=dict(type="str"),
     container=dict(type="str"), netns_path=dict(type="str"), pid=dict(type="int"), recreate=dict(type="bool"),
     dns=dict(type="list", elements="str"), dns_search=dict(type="list", elements="str"),
     dns_options=dict(type="list", elements="str"), etc_hosts=dict(type="dict"),

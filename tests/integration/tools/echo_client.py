@@ -6,9 +6,14 @@ import sys
 
 proto, ip, port, timeout = sys.argv[1], sys.argv[2], int(sys.argv[3]), float(sys.argv[4])
 source = (sys.argv[5], int(sys.argv[6]) if len(sys.argv) > 6 else 0) if len(sys.argv) > 5 else None
+family = socket.AF_INET
+if ip.startswith("ipv6:"):  # a name resolved to its IPv6 address
+    ip, family = ip[5:], socket.AF_INET6
+elif ":" in ip:
+    family = socket.AF_INET6
 try:
     if proto == "udp":
-        client = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        client = socket.socket(family, socket.SOCK_DGRAM)
         client.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         if source:
             client.bind(source)
@@ -17,7 +22,7 @@ try:
         reply = client.recv(512)
     else:
         number = socket.IPPROTO_SCTP if proto == "sctp" else 0
-        client = socket.socket(socket.AF_INET, socket.SOCK_STREAM, number)
+        client = socket.socket(family, socket.SOCK_STREAM, number)
         if source:
             client.bind(source)
         client.settimeout(timeout)

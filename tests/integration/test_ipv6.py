@@ -1,0 +1,128 @@
+# Copyright (c) linuxnet.containers contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""IPv6: dual-stack and IPv6-only networks, endpoints and published ports, proved with real IPv6 packets
+inside sandbox hosts. The LAN namespace gets 2001:db8:51::2/64 (the host's uplink0 2001:db8:51::1/64, its IPv6
+default route) and a route to the ULA range through the host; every address the test adds is nodad."""
+import ipaddress
+
+import pytest
+
+NET = "linuxnet.containers.container_network"
+EP = "linuxnet.containers.netns_endpoint"
+PUB = "linuxnet.containers.port_publish"
+SUBNET6 = "fd00:6:1::/64"
+
+
+def lan6(sandbox):
+    """IPv6 between the sandbox host and its LAN, as on a host with a routed IPv6 uplink."""
+    for netns, dev in ((None, "uplink0"), ("lan", "eth0")):
+        sandbox.run(["sysctl", "-qw", "net.ipv6.conf.%s.accept_dad=0" % dev], netns=netns)
+    sandbox.run(["ip", "addr", "add", "2001:db8:51::1/64", "dev", "uplink0", "nodad"])
+    sandbox.run(["ip", "addr", "add", "2001:db8:51::2/64", "dev", "eth0", "nodad"], netns="lan")
+    sandbox.run(["ip", "addr", "add", "2001:db8:51::3/64", "dev", "eth0", "nodad"], netns="lan")
+    sandbox.run(["ip", "-6", "route", "add", "default", "via", "2001:db8:51::2"])
+    sandbox.run(["ip", "-6", "route", "add", "fd00::/8", "via", "2001:db8:51::1"], netns="lan")
+
+
+def inet6(sandbox, netns, ifname):
+    return [a["local"] for link in sandbox.ip(netns, "addr", "show", "dev", ifname)
+            for a in link.get("addr_info", ()) if a["family"] == "inet6" and a.get("scope") == "global"]
+
+
+def all_inet6(sandbox):
+    return sorted("%s %s" % (link["ifname"], a["local"]) for link in sandbox.ip(None, "addr")
+                  for a in link.get("addr_info", ()) if a["family"] == "inet6" and a.get("scope") == "global")
+
+
+def test_dual_stack_endpoints_reach_each_other_and_the_outside(sandbox):
+    lan6(sandbox)
+    pristine, pristine6 = sandbox.snapshot(), all_inet6(sandbox)
+    net = dict(name="dual", subnet="172.20.0.0/16", enable_ipv6=True, ipv6_subnet=SUBNET6)
+    checked = sandbox.module(NET, check=True, **net)
+    assert checked["changed"] and sandbox.snapshot() == pristine and all_inet6(sandbox) == pristine6
+    created = sandbox.module(NET, **net)
+    assert created["network"]["ipv6_gateway"] == "fd00:6:1::1" and created["network"]["enable_ipv6"]
+    assert created["sysctls"]["net.ipv6.conf.all.forwarding"] == "1"
+    assert sandbox.run(["sysctl", "-n", "net.ipv6.conf.all.forwarding"]).stdout.strip() == "1"
+    assert inet6(sandbox, None, "lnc-dual") == ["fd00:6:1::1"]
+    assert not sandbox.module(NET, **net)["changed"]
+
+    endpoints = [{"name": "web", "network": "dual"},
+                 {"name": "db", "network": "dual", "ipv6_address": "fd00:6:1::db"}]
+    result = sandbox.module(EP, endpoints=endpoints)
+    by_name = {e["name"]: e["interfaces"][0] for e in result["endpoints"]}
+    web, db = by_name["web"], by_name["db"]
+    assert web["ipv6_address"] == "fd00:6:1::2" and db["ipv6_address"] == "fd00:6:1::db"
+    assert web["ipv6_prefix_length"] == 64 and web["ipv6_gateway"] == "fd00:6:1::1"
+    again = sandbox.module(EP, endpoints=endpoints)
+    assert not again["changed"], again["actions"]
+    assert inet6(sandbox, "web", "eth0") == ["fd00:6:1::2"]
+    assert sandbox.ip("web", "-6", "route", "show", "default")[0]["gateway"] == "fd00:6:1::1"
+    for key in ("accept_ra", "autoconf"):
+        assert sandbox.run(["sysctl", "-n", "net.ipv6.conf.eth0.%s" % key], netns="web").stdout.strip() == "0"
+    hosts = sandbox.run(["cat", "/etc/netns/web/hosts"]).stdout
+    assert "172.20.0.3\tdb" in hosts and "fd00:6:1::db\tdb" in hosts
+
+    # by address and by name, over IPv6; the gateway (the host) too
+    sandbox.serve("db", "::", 80, name="db")
+    assert sandbox.request("web", "fd00:6:1::db", 80) == "db fd00:6:1::2"
+    assert sandbox.request("web", "ipv6:db", 80) == "db fd00:6:1::2"
+    resolved = sandbox.run(["getent", "ahostsv6", "db"], netns="web").stdout.split()[0]
+    assert resolved == "fd00:6:1::db"
+    assert sandbox.request("web", "172.20.0.3", 80) == "db 172.20.0.2"
+    sandbox.serve(None, "fd00:6:1::1", 81, name="host")
+    assert sandbox.request("web", "fd00:6:1::1", 81) == "host fd00:6:1::2"
+
+    # teardown leaves nothing
+    sandbox.module(EP, endpoints=endpoints, state="absent")
+    sandbox.module(NET, name="dual", state="absent")
+    assert all_inet6(sandbox) == pristine6
+
+
+def test_ipv6_only_network(sandbox):
+    net = dict(name="six", enable_ipv4=False, enable_ipv6=True)
+    created = sandbox.module(NET, **net)["network"]
+    assert created["subnet"] is None and created["gateway"] is None
+    subnet = ipaddress.IPv6Network(created["ipv6_subnet"])
+    assert subnet.prefixlen == 64 and subnet.subnet_of(ipaddress.IPv6Network("fd00::/8"))
+    assert not sandbox.module(NET, **net)["changed"]
+    assert sandbox.module(NET, name="six")["network"]["ipv6_subnet"] == created["ipv6_subnet"]
+    assert sandbox.module(NET, name="other", enable_ipv6=True)["network"]["ipv6_subnet"] != created["ipv6_subnet"]
+    result = sandbox.module(EP, endpoints=[{"name": "a", "network": "six"}, {"name": "b", "network": "six"}])
+    by_name = {e["name"]: e["interfaces"][0] for e in result["endpoints"]}
+    a, b = by_name["a"], by_name["b"]
+    assert a["ipv4_address"] is None and b["ipv6_address"] == str(subnet.network_address + 3)
+    assert not sandbox.module(EP, endpoints=[{"name": "a", "network": "six"}, {"name": "b", "network": "six"}])[
+        "changed"]
+    addresses = [x["family"] for link in sandbox.ip("a", "addr", "show", "dev", "eth0")
+                 for x in link["addr_info"] if x.get("scope") == "global"]
+    assert addresses == ["inet6"]
+    sandbox.serve("b", b["ipv6_address"], 80, name="b")
+    assert sandbox.request("a", b["ipv6_address"], 80) == "b %s" % a["ipv6_address"]
+
+
+@pytest.mark.parametrize("args, field", [
+    (dict(name="n", enable_ipv6=True, ipv6_subnet="fd00:6::/zz"), "ipv6_subnet"),
+    (dict(name="n", enable_ipv6=True, ipv6_subnet="fd00:6::1/64"), "ipv6_subnet"),
+    (dict(name="n", enable_ipv6=True, ipv6_subnet="fd00:6::/64", ipv6_gateway="fd00:7::1"), "ipv6_gateway"),
+    (dict(name="n", enable_ipv6=True, ipv6_subnet="fd00:6::/64", ipv6_ip_range="fd00:7::/80"), "ipv6_ip_range"),
+    (dict(name="n", enable_ipv4=False, enable_ipv6=False), "enable_ipv4"),
+])
+def test_bad_network_input_is_refused_before_any_change(sandbox, args, field):
+    pristine = sandbox.snapshot()
+    failed = sandbox.module(NET, expect_failure=True, **args)
+    assert field in failed["msg"], failed["msg"]
+    assert sandbox.snapshot() == pristine
+
+
+def test_bad_references_are_refused_before_any_change(sandbox):
+    sandbox.module(NET, name="v4", subnet="172.21.0.0/16")
+    sandbox.module(NET, name="a", enable_ipv6=True, ipv6_subnet="fd00:6::/64")
+    pristine = sandbox.snapshot()
+    overlap = sandbox.module(NET, name="b", enable_ipv6=True, ipv6_subnet="fd00:6::/48", expect_failure=True)
+    assert "ipv6_subnet" in overlap["msg"] and "overlaps network a" in overlap["msg"]
+    wrong = sandbox.module(EP, name="e", network="v4", ipv6_address="fd00:6::5", expect_failure=True)
+    assert "ipv6_address" in wrong["msg"] and "v4" in wrong["msg"]
+    outside = sandbox.module(EP, name="e", network="a", ipv6_address="fd00:9::5", expect_failure=True)
+    assert "outside ipv6_subnet" in outside["msg"]
+    assert sandbox.snapshot() == pristine
