@@ -15,14 +15,16 @@ from typing import Iterable, List, Optional, Sequence, Tuple
 from ansible_collections.linuxnet.containers.plugins.module_utils._errors import KernelError, MissingDependency
 from ansible_collections.linuxnet.containers.plugins.module_utils._runner import Runner
 
-# (host address or None for every address, host port)
+# (host address, or None for every IPv4 address, '::' for every IPv6 address; host port)
 UdpFlow = Tuple[Optional[str], int]
 
 
 def flush_argv(flow: UdpFlow) -> List[str]:
     host_ip, port = flow
     argv = ["conntrack", "-D", "-p", "udp", "--orig-port-dst", str(port)]
-    if host_ip is not None:
+    if host_ip is not None and ":" in host_ip:   # IPv6 flows: conntrack lists only IPv4 unless told
+        argv[2:2] = ["-f", "ipv6"]
+    if host_ip not in (None, "::"):
         argv += ["--orig-dst", host_ip]
     return argv
 

@@ -29,34 +29,44 @@ def route_localnet_key(bridge: str) -> str:
 
 
 def publish_target(state: State, endpoint_name: str, network_name: Optional[str]) -> Optional[Tuple[Network, str]]:
-    """(network, address) a publish of this endpoint reaches; container mode publishes on its target."""
+    """(network, IPv4 address) a publish of this endpoint reaches; container mode publishes on its target."""
+    found = publish_attachment(state, endpoint_name, network_name)
+    return (found[0], found[1].ipv4_address) if found else None
+
+
+def publish_attachment(state: State, endpoint_name: str, network_name: Optional[str]) -> Optional[tuple]:
+    """(network, attachment) a publish of this endpoint reaches; container mode publishes on its target."""
     endpoint = state.namespace_owner(endpoint_name)
     if endpoint is None or not endpoint.attachments:
         return None
     attachment = endpoint.attachment(network_name) if network_name else endpoint.attachments[0]
     if attachment is None or attachment.network not in state.networks:
         return None
-    return state.networks[attachment.network], attachment.ipv4_address
+    return state.networks[attachment.network], attachment
 
 
 def firewall_state(state: State) -> FirewallState:
     """The firewall follows from the state alone: networks and their published ports."""
     networks = tuple(FirewallNetwork(name=n.name, bridge=n.bridge, subnet=n.subnet, gateway=n.gateway,
-                                     masquerade=n.masquerade, icc=n.icc, internal=n.internal, isolated=n.isolated)
+                                     masquerade=n.masquerade, icc=n.icc, internal=n.internal, isolated=n.isolated,
+                                     ipv6_subnet=n.ipv6_subnet, gateway_mode_ipv4=n.gateway_mode_ipv4,
+                                     gateway_mode_ipv6=n.gateway_mode_ipv6)
                      for n in sorted(state.networks.values(), key=lambda n: n.name))
     publishes = []
     for endpoint_name, items in sorted(state.published.items()):
         for publish in items:
-            target = publish_target(state, endpoint_name, publish.network)
+            target = publish_attachment(state, endpoint_name, publish.network)
             if target is None:
                 continue
-            network, address = target
+            network, attachment = target
+            routed = tuple(family for family, mode in ((4, network.gateway_mode_ipv4), (6, network.gateway_mode_ipv6))
+                           if mode == "routed")
             for offset in range(publish.count):
                 publishes.append(FirewallPublish(
                     endpoint=endpoint_name, protocol=publish.protocol, host_ip=publish.host_ip,
-                    host_port=publish.host_port + offset, container_ip=address,
+                    host_port=publish.host_port + offset, container_ip=attachment.ipv4_address,
                     container_port=publish.container_port + offset, bridge=network.bridge,
-                    allowed_sources=publish.allowed_sources))
+                    allowed_sources=publish.allowed_sources, container_ip6=attachment.ipv6_address, routed=routed))
     foreign_accept = tuple(sorted(n.bridge for n in state.networks.values()
                                   if n.accept_in_foreign_firewalls and not n.internal))
     return FirewallState(networks=networks, publishes=tuple(publishes), foreign_accept=foreign_accept)
@@ -70,6 +80,6 @@ def desired_sysctls(state: State) -> Dict[str, str]:
     if any(not network.internal and network.enable_ipv6 for network in state.networks.values()):
         wanted[IPV6_FORWARD] = "1"
     for item in firewall_state(state).publishes:
-        if item.host_ip is None or item.host_ip.startswith("127."):
+        if item.container_ip and (item.host_ip is None or item.host_ip.startswith("127.")):
             wanted[route_localnet_key(item.bridge)] = "1"
     return wanted

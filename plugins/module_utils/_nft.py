@@ -32,8 +32,9 @@ from ansible_collections.linuxnet.containers.plugins.module_utils._nft_plan impo
     FirewallState,
     build_plan,
     desired_elements,
+    other_skeleton,
 )
-from ansible_collections.linuxnet.containers.plugins.module_utils._nft_read import table_view
+from ansible_collections.linuxnet.containers.plugins.module_utils._nft_read import our_families, table_view
 from ansible_collections.linuxnet.containers.plugins.module_utils._runner import Runner
 
 __all__ = ["FirewallNetwork", "FirewallPlan", "FirewallPublish", "FirewallState", "Nftables", "parse_version"]
@@ -71,9 +72,12 @@ class Nftables:
     def plan(self, desired: FirewallState) -> FirewallPlan:
         """What turns the ruleset into `desired`: our table, plus the opt-in accept rules elsewhere."""
         ruleset = self._ruleset()
-        actual, intact = table_view(ruleset)
+        skeleton = desired.skeleton
+        actual, intact = table_view(ruleset, skeleton)
+        other = other_skeleton(skeleton)
+        stale = table_view(ruleset, other)[0] if other.family in our_families(ruleset) else None
         wanted = desired_elements(desired) if desired.networks or desired.publishes else None
-        plan = build_plan(wanted, actual, intact)
+        plan = build_plan(wanted, actual, intact, skeleton, stale)
         drops, marked = foreign_view(ruleset)
         changes, lines, before, after = foreign_accept_changes(drops, marked, sorted(set(desired.foreign_accept)))
         if changes:

@@ -47,7 +47,7 @@ def foreign_view(ruleset: dict) -> Tuple[List[dict], List[dict]]:
     marked = []
     for item in ruleset.get("nftables", ()):
         kind, body = next(iter(item.items()))
-        if not isinstance(body, dict) or (body.get("family") == FAMILY and body.get("table") == NAME):
+        if not isinstance(body, dict) or (body.get("family") in (FAMILY, "inet") and body.get("table") == NAME):
             continue
         if kind == "chain" and body.get("hook") == "forward" and body.get("family") in ("ip", "inet"):
             chains[(body["family"], body["table"], body["name"])] = body

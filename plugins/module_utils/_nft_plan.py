@@ -18,17 +18,17 @@ from typing import Dict, Iterable, List, Optional, Sequence, Set, Tuple
 
 from ansible_collections.linuxnet.containers.plugins.module_utils._conntrack import UdpFlow
 from ansible_collections.linuxnet.containers.plugins.module_utils._nft_schema import (
-    MARKER,
-    SETS,
-    SPECS,
-    TARGET,
+    LEGACY,
     Element,
     Elements,
+    Skeleton,
     cidr,
-    skeleton_script,
 )
+from ansible_collections.linuxnet.containers.plugins.module_utils._nft_schema6 import INET
 
 ANY = "0.0.0.0/0"
+ANY6 = "::/0"
+ALL_IPV6 = "::"  # host_ip of a port published on every IPv6 address of the host only
 
 
 @dataclass(frozen=True)
@@ -41,6 +41,9 @@ class FirewallNetwork:
     icc: bool
     internal: bool
     isolated: bool
+    ipv6_subnet: Optional[str] = None
+    gateway_mode_ipv4: str = "nat"
+    gateway_mode_ipv6: str = "nat"
 
 
 @dataclass(frozen=True)
@@ -55,6 +58,8 @@ class FirewallPublish:
     container_port: int
     bridge: str
     allowed_sources: Tuple[str, ...] = ()
+    container_ip6: Optional[str] = None   # the endpoint's IPv6 address, when the port is published on IPv6
+    routed: Tuple[int, ...] = ()          # families (4, 6) whose gateway mode is routed on its network
 
 
 @dataclass(frozen=True)
@@ -63,6 +68,13 @@ class FirewallState:
     publishes: Tuple[FirewallPublish, ...] = ()
     # opt-in: bridges to accept in other tables' forward chains that drop (see _nft_foreign)
     foreign_accept: Tuple[str, ...] = ()
+
+    @property
+    def skeleton(self) -> Skeleton:
+        """The inet table once any network has IPv6 or a routed gateway; the IPv4-only table otherwise."""
+        if any(n.ipv6_subnet or n.gateway_mode_ipv4 == "routed" or not n.subnet for n in self.networks):
+            return INET
+        return LEGACY
 
 
 @dataclass
@@ -78,8 +90,8 @@ class FirewallPlan:
 # Desired elements
 # ---------------------------------------------------------------------------------------------
 def desired_elements(state: FirewallState) -> Elements:
-    """Every set and map element `state` needs."""
-    elements: Elements = {spec.name: set() for spec in SETS}
+    """Every set and map element `state` needs, in the sets of its table (state.skeleton)."""
+    elements: Elements = {spec.name: set() for spec in state.skeleton.sets}
     for net in state.networks:
         elements["bridges"].add((net.bridge,))
         elements["same_bridge"].add((net.bridge, net.bridge))
@@ -92,44 +104,77 @@ def desired_elements(state: FirewallState) -> Elements:
         else:
             if not net.isolated:
                 elements["routed"].add((net.bridge,))
-            if net.masquerade and net.subnet:
+            if net.masquerade and net.subnet and net.gateway_mode_ipv4 == "nat":
                 elements["masq_subnets"].add((cidr(net.subnet),))
+            for family, mode in ((4, net.gateway_mode_ipv4), (6, net.gateway_mode_ipv6 if net.ipv6_subnet else None)):
+                if mode == "routed":
+                    elements["routed%d" % family].add((net.bridge,))
+        if net.ipv6_subnet:
+            _network6(elements, net)
     sources: Dict[tuple, list] = {}
     for pub in state.publishes:
-        target = (pub.container_ip, pub.container_port)
-        if pub.host_ip is None:
-            elements["pub_any"].add(((pub.protocol, pub.host_port), target))
-        else:
-            elements["pub_ip"].add(((pub.host_ip, pub.protocol, pub.host_port), target))
-        if pub.allowed_sources:
-            key = (cidr(pub.host_ip) if pub.host_ip else ANY, pub.protocol, pub.host_port)
-            sources.setdefault(key, []).extend(ipaddress.IPv4Network(c, strict=False) for c in pub.allowed_sources)
-    for key, networks in sources.items():
-        elements["restricted"].add(key)
-        elements["allowed"].update(key + (cidr(str(net)),) for net in ipaddress.collapse_addresses(networks))
+        for family, suffix, address, any_ in ((4, "", pub.container_ip, ANY), (6, "6", pub.container_ip6, ANY6)):
+            if address is None or not _serves(pub.host_ip, family):
+                continue
+            target = (address, pub.container_port)
+            if pub.host_ip in (None, ALL_IPV6):
+                elements["pub_any" + suffix].add(((pub.protocol, pub.host_port), target))
+            else:
+                elements["pub_ip" + suffix].add(((pub.host_ip, pub.protocol, pub.host_port), target))
+            if family in pub.routed:
+                elements["routed_pub" + suffix].add((address, pub.protocol, pub.container_port))
+            if pub.allowed_sources:
+                key = (cidr(pub.host_ip) if pub.host_ip not in (None, ALL_IPV6) else any_, pub.protocol, pub.host_port)
+                sources.setdefault((suffix, key), []).extend(
+                    net for net in (ipaddress.ip_network(c, strict=False) for c in pub.allowed_sources)
+                    if net.version == family)
+    for (suffix, key), networks in sources.items():
+        elements["restricted" + suffix].add(key)
+        elements["allowed" + suffix].update(key + (cidr(str(net)),) for net in ipaddress.collapse_addresses(networks))
     return elements
+
+
+def _serves(host_ip: Optional[str], family: int) -> bool:
+    """Whether a publish on `host_ip` (None: every address of both families) takes clients of `family`."""
+    if host_ip is None:
+        return True
+    return (":" in host_ip) == (family == 6)
+
+
+def _network6(elements: Elements, net: FirewallNetwork) -> None:
+    elements["subnets6"].add((cidr(net.ipv6_subnet),))
+    if not net.internal and net.masquerade and net.gateway_mode_ipv6 == "nat":
+        elements["masq_subnets6"].add((cidr(net.ipv6_subnet),))
 
 
 # ---------------------------------------------------------------------------------------------
 # Reading elements as a person does
 # ---------------------------------------------------------------------------------------------
 def _where(address: str) -> str:
-    return "*" if address == ANY else address
+    if address in (ANY, ANY6):
+        return "*" if address == ANY else "[::]"
+    return "[%s]" % address if ":" in address else address
 
 
 def describe(set_name: str, element: Element) -> str:
-    """An element as a person reads it."""
-    if set_name == "pub_any":
+    """An element as a person reads it (the IPv6 sets, named *6, as their IPv4 twins with [addresses])."""
+    base = set_name[:-1] if set_name.endswith("6") and set_name != "routed6" else set_name
+    if base == "pub_any":
         (proto, port), (address, target_port) = element
-        return "published port %s *:%d -> %s:%d" % (proto, port, address, target_port)
-    if set_name == "pub_ip":
+        return "published port %s %s:%d -> %s:%d" % (proto, "[::]" if base != set_name else "*", port,
+                                                     _where(address), target_port)
+    if base == "pub_ip":
         (host_ip, proto, port), (address, target_port) = element
-        return "published port %s %s:%d -> %s:%d" % (proto, host_ip, port, address, target_port)
-    if set_name == "restricted":
+        return "published port %s %s:%d -> %s:%d" % (proto, _where(host_ip), port, _where(address), target_port)
+    if base == "restricted":
         return "source restriction on %s %s:%d" % (element[1], _where(element[0]), element[2])
-    if set_name == "allowed":
+    if base == "allowed":
         return "allowed source %s for %s %s:%d" % (element[3], element[1], _where(element[0]), element[2])
+    if base == "routed_pub":
+        return "routed access to %s %s:%d" % (element[1], _where(element[0]), element[2])
     text = {
+        "routed4": "routed IPv4 gateway (no NAT) on %s",
+        "routed6": "routed IPv6 gateway (no NAT) on %s",
         "bridges": "bridge %s",
         "same_bridge": "same-bridge rules of %s",
         "icc_off": "icc off on %s",
@@ -151,54 +196,73 @@ def summary(elements: Optional[Elements]) -> dict:
 def udp_flows(elements: Dict[str, Iterable[Element]]) -> Set[UdpFlow]:
     """The UDP (host address or None, port) pairs whose mapping or restriction `elements` touch."""
     flows: Set[UdpFlow] = set()
-    for key, _value in elements.get("pub_any", ()):
-        if key[0] == "udp":
-            flows.add((None, key[1]))
-    for key, _value in elements.get("pub_ip", ()):
-        if key[1] == "udp":
-            flows.add((key[0], key[2]))
-    for name in ("restricted", "allowed"):
-        for element in elements.get(name, ()):
-            if element[1] == "udp":
-                flows.add((None if element[0] == ANY else element[0], element[2]))
+    for suffix, every in (("", None), ("6", ALL_IPV6)):
+        for key, _value in elements.get("pub_any" + suffix, ()):
+            if key[0] == "udp":
+                flows.add((every, key[1]))
+        for key, _value in elements.get("pub_ip" + suffix, ()):
+            if key[1] == "udp":
+                flows.add((key[0], key[2]))
+        for name in ("restricted" + suffix, "allowed" + suffix):
+            for element in elements.get(name, ()):
+                if element[1] == "udp":
+                    flows.add((every if element[0] in (ANY, ANY6) else element[0], element[2]))
     return flows
 
 
 # ---------------------------------------------------------------------------------------------
 # The transaction
 # ---------------------------------------------------------------------------------------------
-def _element_lines(verb: str, set_name: str, items: Sequence[Element]) -> List[str]:
+def _element_lines(verb: str, skeleton: Skeleton, set_name: str, items: Sequence[Element]) -> List[str]:
     if not items:
         return []
-    rendered = ", ".join(SPECS[set_name].render(e) for e in items)
-    return ["%s element %s %s { %s }" % (verb, TARGET, set_name, rendered)]
+    rendered = ", ".join(skeleton.specs[set_name].render(e) for e in items)
+    return ["%s element %s %s { %s }" % (verb, skeleton.target, set_name, rendered)]
 
 
-def build_plan(desired: Optional[Elements], actual: Optional[Elements], intact: bool) -> FirewallPlan:
-    """The transaction that turns `actual` into `desired` (None: no table, for either)."""
-    have = actual or {}
+def other_skeleton(skeleton: Skeleton) -> Skeleton:
+    return LEGACY if skeleton is INET else INET
+
+
+def build_plan(desired: Optional[Elements], actual: Optional[Elements], intact: bool, skeleton: Skeleton = LEGACY,
+               stale: Optional[Elements] = None) -> FirewallPlan:
+    """The transaction that turns `actual` into `desired` (None: no table, for either), in `skeleton`'s table.
+    `stale`: the elements of our table in the other family (0.1.0-0.2.0's `ip` table when IPv6 arrives, the
+    `inet` one when the state is IPv4-only again): it is deleted in the same transaction, so no published port
+    stops answering in between."""
+    target = skeleton.target
+    have = actual if actual is not None else (stale or {})
     want = desired or {}
-    gone = {name: sorted(have.get(name, set()) - want.get(name, set())) for name in SPECS}
-    new = {name: sorted(want.get(name, set()) - have.get(name, set())) for name in SPECS}
-    element_changes = ["remove " + describe(name, e) for name in SPECS for e in gone[name]]
-    element_changes += ["add " + describe(name, e) for name in SPECS for e in new[name]]
+    names = list(skeleton.specs) + sorted(set(have) - set(skeleton.specs))
+    gone = {name: sorted(have.get(name, set()) - want.get(name, set())) for name in names}
+    new = {name: sorted(want.get(name, set()) - have.get(name, set())) for name in names}
+    element_changes = ["remove " + describe(name, e) for name in names for e in gone[name]]
+    element_changes += ["add " + describe(name, e) for name in names for e in new[name]]
     flows = sorted(udp_flows(gone) | udp_flows(new), key=lambda flow: (flow[1], flow[0] or ""))
-    before, after = summary(actual), summary(desired)
+    before, after = summary(actual if actual is not None else stale), summary(desired)
+    old_target = other_skeleton(skeleton).target
+    drop_stale = "delete table %s\n" % old_target if stale is not None else ""
     if desired is None:
-        if actual is None:
+        tables = ([target] if actual is not None else []) + ([old_target] if stale is not None else [])
+        if not tables:
             return FirewallPlan([], "", before, after)
-        return FirewallPlan(["delete table %s" % TARGET] + element_changes, "delete table %s\n" % TARGET,
-                            before, after, flows)
+        return FirewallPlan(["delete table %s" % table for table in tables] + element_changes,
+                            "".join("delete table %s\n" % table for table in tables), before, after, flows)
     if actual is None:
-        return FirewallPlan(["create table %s (%s)" % (TARGET, MARKER)] + element_changes, skeleton_script(desired),
-                            before, after, flows)
+        if stale is not None:
+            return FirewallPlan(["replace table %s by %s (%s), in one transaction" % (old_target, target,
+                                                                                   skeleton.marker)]
+                                + element_changes, drop_stale + skeleton.script(desired), before, after, flows)
+        return FirewallPlan(["create table %s (%s)" % (target, skeleton.marker)] + element_changes,
+                            skeleton.script(desired), before, after, flows)
     if not intact:
-        script = "table %s\ndelete table %s\n%s" % (TARGET, TARGET, skeleton_script(desired))
-        return FirewallPlan(["rebuild table %s: its skeleton is not %s" % (TARGET, MARKER)] + element_changes,
+        script = "table %s\ndelete table %s\n%s%s" % (target, target, drop_stale, skeleton.script(desired))
+        return FirewallPlan(["rebuild table %s: its skeleton is not %s" % (target, skeleton.marker)] + element_changes,
                             script, before, after, flows)
-    lines = []
-    for name in SPECS:
-        lines += _element_lines("delete", name, gone[name])
-    for name in SPECS:
-        lines += _element_lines("add", name, new[name])
-    return FirewallPlan(element_changes, "".join(line + "\n" for line in lines), before, after, flows)
+    lines = [drop_stale.strip()] if drop_stale else []
+    for name in names:
+        lines += _element_lines("delete", skeleton, name, gone[name])
+    for name in names:
+        lines += _element_lines("add", skeleton, name, new[name])
+    changes = (["delete table %s" % old_target] if stale is not None else []) + element_changes
+    return FirewallPlan(changes, "".join(line + "\n" for line in lines), before, after, flows)

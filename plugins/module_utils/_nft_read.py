@@ -15,14 +15,11 @@ import socket
 from typing import Dict, List, Optional, Sequence, Tuple
 
 from ansible_collections.linuxnet.containers.plugins.module_utils._nft_schema import (
-    CHAINS,
-    FAMILY,
-    MARKER_SET,
+    LEGACY,
     NAME,
-    SETS,
-    SPECS,
     Elements,
     SetSpec,
+    Skeleton,
     cidr,
 )
 
@@ -48,7 +45,7 @@ def _field(kind: str, value):
             return int(value)
         except ValueError:
             return socket.getservbyname(value)
-    if kind == "ipv4_addr":
+    if kind in ("ipv4_addr", "ipv6_addr"):
         return cidr(value)
     return value
 
@@ -169,25 +166,35 @@ def _set_shape(key: Tuple[str, ...], data: Optional[str], flags: Sequence[str]) 
     return key, data, frozenset(flags)
 
 
-EXPECTED_SETS = {spec.name: _set_shape(spec.key, spec.data, ("interval",) if spec.interval else ())
-                 for spec in SETS + (MARKER_SET,)}
-EXPECTED_CHAINS = {chain.name: (chain.type, chain.hook, chain.priority, chain.policy) for chain in CHAINS}
-EXPECTED_RULES = {chain.name: list(chain.rules) for chain in CHAINS}
+def expected(skeleton: Skeleton) -> tuple:
+    """The sets, chains and rules of `skeleton` as table_view reads them back."""
+    return ({spec.name: _set_shape(spec.key, spec.data, ("interval",) if spec.interval else ())
+             for spec in skeleton.sets + (skeleton.marker_set,)},
+            {chain.name: (chain.type, chain.hook, chain.priority, chain.policy) for chain in skeleton.chains},
+            {chain.name: list(chain.rules) for chain in skeleton.chains})
 
 
-def _ours(ruleset: dict) -> List[Tuple[str, dict]]:
+def _ours(ruleset: dict, family: str) -> List[Tuple[str, dict]]:
     found = []
     for item in ruleset.get("nftables", ()):
         kind, body = next(iter(item.items()))
-        if isinstance(body, dict) and body.get("family") == FAMILY and \
+        if isinstance(body, dict) and body.get("family") == family and \
                 body.get("name" if kind == "table" else "table") == NAME:
             found.append((kind, body))
     return found
 
 
-def table_view(ruleset: dict) -> Tuple[Optional[Elements], bool]:
-    """Our table's elements (None: no table) and whether its skeleton is exactly the current one."""
-    ours = _ours(ruleset)
+def our_families(ruleset: dict) -> List[str]:
+    """The families in which a table of ours exists (ip: 0.1.0-0.2.0 or IPv4-only; inet: with IPv6)."""
+    return sorted({body["family"] for item in ruleset.get("nftables", ()) for kind, body in item.items()
+                   if kind == "table" and isinstance(body, dict) and body.get("name") == NAME})
+
+
+def table_view(ruleset: dict, skeleton: Skeleton = LEGACY) -> Tuple[Optional[Elements], bool]:
+    """Our table of `skeleton`'s family: its elements (None: no table) and whether its skeleton is exactly
+    `skeleton`."""
+    specs = skeleton.specs
+    ours = _ours(ruleset, skeleton.family)
     if not any(kind == "table" for kind, _body in ours):
         return None, False
     elements: Elements = {}
@@ -199,11 +206,11 @@ def table_view(ruleset: dict) -> Tuple[Optional[Elements], bool]:
             data = body.get("map")
             sets[body["name"]] = _set_shape(_words(body.get("type")), data if isinstance(data, str) else None,
                                             _words(body.get("flags")))
-            if body["name"] in SPECS:
-                elements[body["name"]] = _elements(SPECS[body["name"]], body)
+            if body["name"] in specs:
+                elements[body["name"]] = _elements(specs[body["name"]], body)
         elif kind == "chain":
             chains[body["name"]] = (body.get("type"), body.get("hook"), body.get("prio"), body.get("policy"))
             rules.setdefault(body["name"], [])
         elif kind == "rule":
             rules.setdefault(body["chain"], []).append(rule_text(body))
-    return elements, (sets, chains, rules) == (EXPECTED_SETS, EXPECTED_CHAINS, EXPECTED_RULES)
+    return elements, (sets, chains, rules) == expected(skeleton)

@@ -36,9 +36,10 @@ Elements = Dict[str, Set[Element]]
 
 
 def cidr(text: str) -> str:
-    """An address or network as elements hold it: a host without its /32, a network by its network address."""
-    network = ipaddress.IPv4Network(text, strict=False)
-    return str(network.network_address) if network.prefixlen == 32 else str(network)
+    """An address or network as elements hold it: a host without its /32 (/128), a network by its network
+    address."""
+    network = ipaddress.ip_network(text, strict=False)
+    return str(network.network_address) if network.prefixlen == network.max_prefixlen else str(network)
 
 
 @dataclass(frozen=True)
@@ -151,25 +152,56 @@ CHAINS = (
 )
 
 
-def _skeleton_text() -> str:
-    lines = [spec.declaration() for spec in SETS]
-    for chain in CHAINS:
-        lines.append("chain %s { %s %s }" % (chain.name, chain.header() or "", "; ".join(chain.rules)))
-    return "\n".join(lines)
+@dataclass(frozen=True)
+class Skeleton:
+    """One version of our table: its family, sets and chains, and the marker set naming that version."""
+
+    family: str
+    sets: Tuple[SetSpec, ...]
+    chains: Tuple[ChainSpec, ...]
+
+    @property
+    def target(self) -> str:
+        return "%s %s" % (self.family, NAME)
+
+    @property
+    def specs(self) -> Dict[str, SetSpec]:
+        return {spec.name: spec for spec in self.sets}
+
+    def text(self) -> str:
+        lines = [] if self.family == FAMILY else ["family %s" % self.family]
+        lines += [spec.declaration() for spec in self.sets]
+        for chain in self.chains:
+            lines.append("chain %s { %s %s }" % (chain.name, chain.header() or "", "; ".join(chain.rules)))
+        return "\n".join(lines)
+
+    @property
+    def marker(self) -> str:
+        return "skeleton_%s_%s" % (SKELETON_VERSION, hashlib.sha256(self.text().encode()).hexdigest()[:8])
+
+    @property
+    def marker_set(self) -> SetSpec:
+        return SetSpec(self.marker, ("inet_service",))
+
+    def script(self, desired: Elements) -> str:
+        """The whole table in nft syntax, holding `desired`."""
+        lines = ["table %s {" % self.target, "  " + self.marker_set.declaration()]
+        for spec in self.sets:
+            lines.append("  " + spec.declaration([spec.render(e) for e in sorted(desired.get(spec.name, ()))]))
+        for chain in self.chains:
+            lines.append("  chain %s {" % chain.name)
+            lines += ["    " + line for line in chain.lines()]
+            lines.append("  }")
+        lines.append("}")
+        return "\n".join(lines) + "\n"
 
 
-MARKER = "skeleton_%s_%s" % (SKELETON_VERSION, hashlib.sha256(_skeleton_text().encode()).hexdigest()[:8])
-MARKER_SET = SetSpec(MARKER, ("inet_service",))
+# The table of an IPv4-only state, as 0.1.0 and 0.2.0 made it (see _nft_schema6 for the inet one).
+LEGACY = Skeleton(FAMILY, SETS, CHAINS)
+MARKER = LEGACY.marker
+MARKER_SET = LEGACY.marker_set
 
 
 def skeleton_script(desired: Elements) -> str:
-    """The whole table in nft syntax, holding `desired`."""
-    lines = ["table %s {" % TARGET, "  " + MARKER_SET.declaration()]
-    for spec in SETS:
-        lines.append("  " + spec.declaration([spec.render(e) for e in sorted(desired[spec.name])]))
-    for chain in CHAINS:
-        lines.append("  chain %s {" % chain.name)
-        lines += ["    " + line for line in chain.lines()]
-        lines.append("  }")
-    lines.append("}")
-    return "\n".join(lines) + "\n"
+    """The whole IPv4-only table in nft syntax, holding `desired`."""
+    return LEGACY.script(desired)

@@ -21,7 +21,14 @@ def _spans(protocol: str, host_ip: Optional[str], first: int, count: int):
 
 def _overlap(a, b) -> bool:
     """Whether two (protocol, host_ip, first, last) spans claim a common host port."""
-    return a[0] == b[0] and (a[1] is None or b[1] is None or a[1] == b[1]) and a[2] <= b[3] and b[2] <= a[3]
+    return a[0] == b[0] and _same_addresses(a[1], b[1]) and a[2] <= b[3] and b[2] <= a[3]
+
+
+def _same_addresses(one: Optional[str], other: Optional[str]) -> bool:
+    """Whether two host IPs of publishes share an address (None: all of both families; '::': all IPv6)."""
+    if one is None or other is None or one == other:
+        return True
+    return "::" in (one, other) and ":" in one and ":" in other
 
 
 def resolve_publishes(state: State, specs: Sequence[PublishSpec], exclusive: bool,

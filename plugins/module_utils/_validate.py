@@ -15,7 +15,12 @@ from typing import Optional, Tuple
 
 from ansible_collections.linuxnet.containers.plugins.module_utils._errors import InvalidOption
 from ansible_collections.linuxnet.containers.plugins.module_utils._ipam import IFNAMSIZ
-from ansible_collections.linuxnet.containers.plugins.module_utils._validate6 import ipv6_address, network6_options
+from ansible_collections.linuxnet.containers.plugins.module_utils._validate6 import (
+    host_ip6,
+    ipv6_address,
+    ipv6_cidr,
+    network6_options,
+)
 from ansible_collections.linuxnet.containers.plugins.module_utils._models import (
     MODES,
     AttachmentSpec,
@@ -284,11 +289,14 @@ def _port_range(text: str, field: str) -> Tuple[int, int]:
 def _host_ip(text: Optional[str], field: str) -> Optional[str]:
     if text in (None, "", "0.0.0.0"):
         return None
+    if ":" in str(text):
+        return host_ip6(str(text), field)
     try:
         return str(ipaddress.IPv4Address(str(text).strip("[]")))
     except ValueError:
         raise InvalidOption(field, "%r is not an IPv4 address" % (text,),
-                            "give a host address such as 127.0.0.1, or leave it out for every address") from None
+                            "give a host address such as 127.0.0.1 (or [2001:db8::1] for IPv6), or leave it out "
+                            "for every address") from None
 
 
 def _protocol(text: Optional[str], field: str) -> str:
@@ -344,4 +352,6 @@ def publish_spec(params: dict, where: str = "") -> PublishSpec:
 def _source(value, field: str) -> str:
     """A client CIDR; a bare address means that one host."""
     text = str(value).strip()
+    if ":" in text:
+        return ipv6_cidr(text if "/" in text else text + "/128", field)
     return ipv4_cidr(text if "/" in text else text + "/32", field)

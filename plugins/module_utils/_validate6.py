@@ -37,13 +37,21 @@ def ipv6_address(value: str, field: str) -> str:
     return str(address)
 
 
-def any_address(value: str, field: str) -> str:
-    """An IPv4 or IPv6 address (resolvers, hosts entries)."""
+def host_ip6(text: str, field: str) -> str:
+    """The IPv6 host address of a published port: `::` (every IPv6 address of the host) or one address."""
     try:
-        return str(ipaddress.ip_address(str(value).strip().strip("[]")))
+        address = ipaddress.IPv6Address(text.strip().strip("[]"))
     except ValueError:
-        raise InvalidOption(field, "%r is not an IP address" % (value,),
-                            "write it like 172.20.0.10 or fd00::10") from None
+        raise InvalidOption(field, "%r is not an IP address" % (text,),
+                            "give a host address such as [2001:db8::1] or [::], or leave it out") from None
+    if address.is_loopback:
+        raise InvalidOption(field, "[::1] cannot be published: IPv6 has no route_localnet, so the kernel never "
+                                   "translates connections to ::1 to an endpoint (only a proxy process could)",
+                            "publish on 127.0.0.1 for host-only access, e.g. 127.0.0.1:%s" % "HOST_PORT:PORT")
+    if address.is_link_local or address.is_multicast:
+        raise InvalidOption(field, "%s is not a unicast host address a port can be published on" % address,
+                            "use a global or unique-local address of the host, or [::]")
+    return str(address)
 
 
 def _mode(params: dict, key: str, where: str) -> Optional[str]:

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import List, Optional
 
-from ansible_collections.linuxnet.containers.plugins.module_utils._desired import publish_target
+from ansible_collections.linuxnet.containers.plugins.module_utils._desired import publish_attachment
 from ansible_collections.linuxnet.containers.plugins.module_utils._models import State
 
 
@@ -53,14 +53,29 @@ def endpoint_view(state: State, name: str, inode: Optional[int]) -> dict:
 
 
 def published_view(state: State, name: str) -> List[dict]:
-    """The ports an endpoint publishes, one entry per host port (ranges expanded)."""
+    """The ports an endpoint publishes, one entry per host port and family (ranges expanded): a port without a
+    host IP on a dual-stack endpoint shows twice, on 0.0.0.0 and on ::, as Docker lists it."""
     entries = []
     for publish in state.published.get(name, ()):
-        target = publish_target(state, name, publish.network)
-        for offset in range(publish.count):
-            entries.append({
-                "endpoint": name, "network": publish.network, "protocol": publish.protocol,
-                "host_ip": publish.host_ip or "0.0.0.0", "host_port": publish.host_port + offset,
-                "container_ip": target[1] if target else None, "container_port": publish.container_port + offset,
-                "allowed_sources": list(publish.allowed_sources)})
+        target = publish_attachment(state, name, publish.network)
+        attachment = target[1] if target else None
+        for family, host_ip, address in _families(publish.host_ip, attachment):
+            for offset in range(publish.count):
+                entries.append({
+                    "endpoint": name, "network": publish.network, "protocol": publish.protocol, "family": family,
+                    "host_ip": host_ip, "host_port": publish.host_port + offset,
+                    "container_ip": address, "container_port": publish.container_port + offset,
+                    "allowed_sources": list(publish.allowed_sources)})
     return entries
+
+
+def _families(host_ip: Optional[str], attachment) -> List[tuple]:
+    """(family, host_ip, container_ip) of each family a publish serves."""
+    v4 = attachment.ipv4_address if attachment else None
+    v6 = attachment.ipv6_address if attachment else None
+    if host_ip is None:
+        found = [("ipv4", "0.0.0.0", v4)] if v4 or not v6 else []
+        return found + ([("ipv6", "::", v6)] if v6 else [])
+    if ":" in host_ip:
+        return [("ipv6", host_ip, v6)]
+    return [("ipv4", host_ip, v4)]
