@@ -153,7 +153,7 @@ def _network6(elements: Elements, net: FirewallNetwork) -> None:
 def _where(address: str) -> str:
     if address in (ANY, ANY6):
         return "*" if address == ANY else "[::]"
-    return "[%s]" % address if ":" in address else address
+    return "[%s]" % address if ":" in address and "/" not in address else address
 
 
 def describe(set_name: str, element: Element) -> str:
@@ -182,8 +182,8 @@ def describe(set_name: str, element: Element) -> str:
         "routed": "routing between %s and other non-isolated networks",
         "subnets": "subnet %s",
         "masq_subnets": "masquerade of %s",
-    }[set_name]
-    return text % element[0]
+    }[base]
+    return text % _where(element[0]) if base != set_name else text % element[0]
 
 
 def summary(elements: Optional[Elements]) -> dict:

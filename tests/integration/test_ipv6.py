@@ -4,8 +4,10 @@
 inside sandbox hosts. The LAN namespace gets 2001:db8:51::2/64 (the host's uplink0 2001:db8:51::1/64, its IPv6
 default route) and a route to the ULA range through the host; every address the test adds is nodad."""
 import ipaddress
+import subprocess
 
 import pytest
+from harness import VENV_PYTHON
 
 NET = "linuxnet.containers.container_network"
 EP = "linuxnet.containers.netns_endpoint"
@@ -19,9 +21,24 @@ def lan6(sandbox):
         sandbox.run(["sysctl", "-qw", "net.ipv6.conf.%s.accept_dad=0" % dev], netns=netns)
     sandbox.run(["ip", "addr", "add", "2001:db8:51::1/64", "dev", "uplink0", "nodad"])
     sandbox.run(["ip", "addr", "add", "2001:db8:51::2/64", "dev", "eth0", "nodad"], netns="lan")
-    sandbox.run(["ip", "addr", "add", "2001:db8:51::3/64", "dev", "eth0", "nodad"], netns="lan")
+    sandbox.run(["ip", "addr", "add", "2001:db8:51::3/64", "dev", "eth0", "nodad", "preferred_lft", "0"], netns="lan")
     sandbox.run(["ip", "-6", "route", "add", "default", "via", "2001:db8:51::2"])
     sandbox.run(["ip", "-6", "route", "add", "fd00::/8", "via", "2001:db8:51::1"], netns="lan")
+
+
+PING6 = ("import socket, sys\n"
+         "s = socket.socket(socket.AF_INET6, socket.SOCK_RAW, socket.IPPROTO_ICMPV6)\n"
+         "s.settimeout(2)\n"
+         "s.sendto(bytes([128, 0, 0, 0, 0, 1, 0, 1]) + b'ping', (sys.argv[1], 0))\n"
+         "while True:\n"
+         "    data, peer = s.recvfrom(512)\n"
+         "    if data[0] == 129 and peer[0] == sys.argv[1]:\n"
+         "        break\n")
+
+
+def ping6(sandbox, netns, address):
+    """One ICMPv6 echo request and its reply (the sandbox has no ping command)."""
+    return sandbox.run([VENV_PYTHON, "-c", PING6, address], netns=netns, check=False).returncode == 0
 
 
 def inet6(sandbox, netns, ifname):
@@ -126,3 +143,107 @@ def test_bad_references_are_refused_before_any_change(sandbox):
     outside = sandbox.module(EP, name="e", network="a", ipv6_address="fd00:9::5", expect_failure=True)
     assert "outside ipv6_subnet" in outside["msg"]
     assert sandbox.snapshot() == pristine
+
+
+def test_nat_masquerades_outbound_and_publishes_on_both_families(sandbox):
+    lan6(sandbox)
+    sandbox.module(NET, name="dual", subnet="172.20.0.0/16", enable_ipv6=True, ipv6_subnet=SUBNET6)
+    sandbox.module(EP, endpoints=[{"name": "web", "network": "dual"}, {"name": "peer", "network": "dual"}])
+    tables = sandbox.run(["nft", "list", "tables"]).stdout.split("\n")
+    assert "table inet linuxnet_containers" in tables and "table ip linuxnet_containers" not in tables
+    # outbound: masqueraded to the host's uplink address
+    sandbox.serve("lan", "2001:db8:51::2", 7000, name="lan")
+    assert sandbox.request("web", "2001:db8:51::2", 7000) == "lan 2001:db8:51::1"
+    # one host port, both families, the client's own address
+    published = sandbox.module(PUB, endpoint="web", ports=["8080:80", "[::]:8081:81", "5353:53/udp"])
+    families = sorted((p["family"], p["host_ip"], p["host_port"]) for p in published["published"])
+    assert ("ipv4", "0.0.0.0", 8080) in families and ("ipv6", "::", 8080) in families
+    assert ("ipv6", "::", 8081) in families and ("ipv4", "0.0.0.0", 8081) not in families
+    assert not sandbox.module(PUB, endpoint="web", ports=["8080:80", "[::]:8081:81", "5353:53/udp"])["changed"]
+    sandbox.serve("web", "::", 80, name="web")
+    sandbox.serve("web", "::", 81, name="web81")
+    assert sandbox.request("lan", "198.51.100.1", 8080) == "web 198.51.100.2"
+    assert sandbox.request("lan", "2001:db8:51::1", 8080) == "web 2001:db8:51::2"
+    assert sandbox.request("lan", "2001:db8:51::1", 8081) == "web81 2001:db8:51::2"
+    assert sandbox.request("lan", "198.51.100.1", 8081) is None
+    # hairpin: another endpoint through the host's IPv6 address
+    assert sandbox.request("peer", "2001:db8:51::1", 8080) is not None
+    # the host itself, on its own IPv6 address
+    assert sandbox.request(None, "2001:db8:51::1", 8080) is not None
+    # an unpublished port of the endpoint is not reachable from the LAN
+    sandbox.serve("web", "::", 82, name="hidden")
+    assert sandbox.request("lan", "fd00:6:1::2", 82, timeout=1) is None
+    # IPv6 allowed_sources
+    sandbox.module(PUB, endpoint="web", ports=["8080:80"], allowed_sources=["2001:db8:51::3/128", "198.51.100.3"])
+    assert sandbox.request("lan", "2001:db8:51::1", 8080, timeout=1) is None
+    assert sandbox.request("lan", "2001:db8:51::1", 8080, source="2001:db8:51::3") == "web 2001:db8:51::3"
+    assert sandbox.request("lan", "198.51.100.1", 8080, source="198.51.100.3") == "web 198.51.100.3"
+    # IPv6 loopback cannot be translated by the kernel: refused, with 127.0.0.1 offered
+    refused = sandbox.module(PUB, endpoint="web", ports=["[::1]:9000:80"], expect_failure=True)
+    assert "route_localnet" in refused["msg"] and "127.0.0.1" in refused["msg"]
+    # teardown leaves nothing
+    sandbox.module(PUB, endpoint="web", state="absent")
+    sandbox.module(EP, endpoints=[{"name": "web"}, {"name": "peer"}], state="absent")
+    sandbox.module(NET, name="dual", state="absent")
+    assert "linuxnet_containers" not in sandbox.run(["nft", "list", "tables"]).stdout
+
+
+def test_routed_mode_routes_without_nat_and_only_to_published_ports(sandbox):
+    lan6(sandbox)
+    sandbox.module(NET, name="r", subnet="172.20.0.0/16", enable_ipv6=True, ipv6_subnet=SUBNET6,
+                   gateway_mode_ipv6="routed")
+    sandbox.module(EP, name="web", network="r")
+    sandbox.serve("lan", "2001:db8:51::2", 7000, name="lan")
+    sandbox.serve("lan", "198.51.100.2", 7001, name="lan4")
+    # outbound IPv6 keeps the endpoint's own address; IPv4 (nat) is still masqueraded
+    assert sandbox.request("web", "2001:db8:51::2", 7000) == "lan fd00:6:1::2"
+    assert sandbox.request("web", "198.51.100.2", 7001) == "lan4 198.51.100.1"
+    sandbox.module(PUB, endpoint="web", ports=["8080:80"])
+    sandbox.serve("web", "::", 80, name="web")
+    sandbox.serve("web", "::", 82, name="hidden")
+    # from the LAN: the published container port on the endpoint's own address, not an unpublished one
+    assert sandbox.request("lan", "fd00:6:1::2", 80) == "web 2001:db8:51::2"
+    assert sandbox.request("lan", "fd00:6:1::2", 82, timeout=1) is None
+    assert sandbox.request("lan", "2001:db8:51::1", 8080) == "web 2001:db8:51::2"
+    assert ping6(sandbox, "lan", "fd00:6:1::2")
+
+
+def test_ipv4_table_is_replaced_by_inet_in_one_transaction_without_losing_a_connection(sandbox):
+    sandbox.module(NET, name="front", subnet="172.20.0.0/16")
+    sandbox.module(EP, name="web", network="front")
+    sandbox.module(PUB, endpoint="web", ports=["8080:80"])
+    sandbox.serve("web", "0.0.0.0", 80, name="web")
+    assert "table ip linuxnet_containers" in sandbox.run(["nft", "list", "tables"]).stdout
+    loop = ("import socket, sys, time\n"
+            "ok = failed = 0\n"
+            "end = time.monotonic() + 12\n"
+            "while time.monotonic() < end:\n"
+            "    try:\n"
+            "        c = socket.create_connection(('198.51.100.1', 8080), timeout=1)\n"
+            "        c.sendall(b'x'); ok += bool(c.recv(64)); c.close()\n"
+            "    except OSError:\n"
+            "        failed += 1\n"
+            "    time.sleep(0.01)\n"
+            "print(ok, failed)\n")
+    proc = subprocess.Popen(sandbox.argv([VENV_PYTHON, "-c", loop], netns="lan"), stdout=subprocess.PIPE, text=True)
+    swapped = sandbox.module(NET, name="dual", enable_ipv6=True, ipv6_subnet=SUBNET6)
+    assert any("replace table ip linuxnet_containers by inet linuxnet_containers" in a for a in swapped["actions"])
+    tables = sandbox.run(["nft", "list", "tables"]).stdout
+    assert "table inet linuxnet_containers" in tables and "table ip linuxnet_containers" not in tables
+    out, _ = proc.communicate(timeout=30)
+    ok, failed = map(int, out.split())
+    assert failed == 0 and ok > 50, out
+    # back to IPv4 only: the ip table again, in one transaction
+    sandbox.module(NET, name="dual", state="absent")
+    assert "table ip linuxnet_containers" in sandbox.run(["nft", "list", "tables"]).stdout
+    assert sandbox.request("lan", "198.51.100.1", 8080) == "web 198.51.100.2"
+
+
+def test_ra_uplink_keeps_accepting_router_advertisements(sandbox):
+    lan6(sandbox)
+    sandbox.run(["sysctl", "-qw", "net.ipv6.conf.uplink0.accept_ra=1"])
+    sandbox.run(["ip", "-6", "route", "replace", "default", "via", "fe80::1", "dev", "uplink0", "proto", "ra"])
+    result = sandbox.module(NET, name="dual", enable_ipv6=True)
+    assert result["sysctls"]["net.ipv6.conf.uplink0.accept_ra"] == "2"
+    assert sandbox.run(["sysctl", "-n", "net.ipv6.conf.uplink0.accept_ra"]).stdout.strip() == "2"
+    assert not sandbox.module(NET, name="dual", enable_ipv6=True)["changed"]
