@@ -309,6 +309,10 @@ class Netlink:
     def netns_inode(self, path: str) -> Optional[int]:
         return netns.inode(path)
 
+    @staticmethod
+    def netns_identity(path: str) -> Optional[netns.Identity]:
+        return netns.identity(path)
+
     def netns_view(self, path: str) -> NetnsView:
         key = netns.identity(path)
         if key is None:
