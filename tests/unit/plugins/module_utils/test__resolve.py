@@ -199,9 +199,8 @@ def adopting(state, *items):
 
 @pytest.fixture
 def managed(front):
-    return endpoints(front, {"name": "web", "network": "front"}, {"name": "side", "mode": "container",
-                                                                  "container": "web"}, {"name": "hostbox",
-                                                                                        "mode": "host"})
+    return endpoints(front, {"name": "web", "network": "front"},
+                     {"name": "side", "mode": "container", "container": "web"}, {"name": "hostbox", "mode": "host"})
 
 
 @pytest.mark.parametrize("item, field, words", [

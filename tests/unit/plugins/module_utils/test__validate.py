@@ -215,8 +215,8 @@ def test_hostile_values_are_refused_with_the_field_named(parse, params, field):
 
 @pytest.mark.parametrize("params", [
     {"name": "web", "networks": [{"name": "front", "ifname": "data.10", "aliases": ["db.internal", "db_1"]}]},
-    {"name": "web", "dns": ["1.1.1.1"], "dns_search": ["corp.example"], "dns_options": ["ndots:2", "rotate",
-                                                                                         "single-request-reopen"]},
+    {"name": "web", "dns": ["1.1.1.1"], "dns_search": ["corp.example"],
+     "dns_options": ["ndots:2", "rotate", "single-request-reopen"]},
     {"name": "web", "netns_path": "/run/netns/foreign"},
     {"name": "web", "pid": 4242},
     {"name": "web", "etc_hosts": {"db.example": "10.0.0.5"}},
