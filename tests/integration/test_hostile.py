@@ -11,7 +11,7 @@ import sys
 import yaml
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", ".."))
-from harness import COLLECTIONS, ROOT, SYSTEM_PYTHON, VENV_PYTHON  # noqa: E402  pylint: disable=wrong-import-position
+from harness import COLLECTIONS, ROOT, VENV_PYTHON  # noqa: E402  pylint: disable=wrong-import-position
 
 NS = "linuxnet.containers."
 HOST_FILE = "/run/hostile-regular-file"
