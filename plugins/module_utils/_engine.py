@@ -92,7 +92,8 @@ class Engine:
         self.check_mode = check_mode
         self.netlink = adapters.netlink
         self.lookups = Lookups(host_routes=self.netlink.host_routes, exists=self._exists,
-                               port_owner=adapters.port_owner)
+                               port_owner=adapters.port_owner, identity=self.netlink.netns_identity,
+                               host_identity=self.netlink.netns_identity(HOST_NETNS))
 
     @classmethod
     def open(cls, runner: Runner, check_mode: bool) -> "Engine":

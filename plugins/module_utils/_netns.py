@@ -13,6 +13,7 @@ from __future__ import annotations
 import contextlib
 import ctypes
 import errno
+import fcntl
 import os
 import threading
 from typing import Iterator, Optional, Tuple
@@ -25,6 +26,7 @@ MS_BIND = 0x1000
 MS_REC = 0x4000
 MS_SHARED = 1 << 20
 MNT_DETACH = 2
+NS_GET_NSTYPE = 0xB703  # ioctl: the CLONE_NEW* type of a namespace file (Linux 4.11)
 
 Identity = Tuple[int, int]  # (st_dev, st_ino) of an nsfs inode: equal identities, same namespace
 
@@ -92,12 +94,27 @@ def _nsfs_device() -> int:
 
 
 def identity(path: str) -> Optional[Identity]:
-    """(device, inode) of the namespace at path; None when missing or not a namespace (a stale plain file)."""
+    """(device, inode) of the network namespace at path; None when missing or anything else: a stale plain
+    file, a directory, or a namespace of another type (/proc/PID/ns/uts lives on nsfs too)."""
     try:
         info = os.stat(path)
+    except (OSError, ValueError):  # ValueError: an embedded NUL
+        return None
+    if info.st_dev != _nsfs_device():
+        return None
+    try:  # only nsfs files get here, so the open cannot block on a FIFO or a device
+        fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC | os.O_NONBLOCK)
     except OSError:
         return None
-    return (info.st_dev, info.st_ino) if info.st_dev == _nsfs_device() else None
+    try:
+        if fcntl.ioctl(fd, NS_GET_NSTYPE) != CLONE_NEWNET:
+            return None
+        info = os.fstat(fd)
+    except OSError:
+        return None
+    finally:
+        os.close(fd)
+    return info.st_dev, info.st_ino
 
 
 def inode(path: str) -> Optional[int]:
