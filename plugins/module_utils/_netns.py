@@ -136,17 +136,24 @@ def open_namespace(path: str) -> int:
 
 
 @contextlib.contextmanager
-def entered(fd: int, what: str) -> Iterator[None]:
-    """Run the block with this thread in the namespace of fd; come back whatever happens."""
+def _coming_back(what: str) -> Iterator[None]:
+    """Whatever the block does to this thread's network namespace, the thread ends in the one it started in."""
     home = os.open(thread_netns(), os.O_RDONLY | os.O_CLOEXEC)
     try:
-        _setns(fd, what)
-        try:
-            yield
-        finally:
-            _setns(home, "return to the original network namespace after: " + what)
+        yield
     finally:
-        os.close(home)
+        try:
+            _setns(home, "return to the original network namespace after: " + what)
+        finally:
+            os.close(home)
+
+
+@contextlib.contextmanager
+def entered(fd: int, what: str) -> Iterator[None]:
+    """Run the block with this thread in the namespace of fd; come back whatever happens."""
+    with _coming_back(what):
+        _setns(fd, what)
+        yield
 
 
 # names -------------------------------------------------------------------------------------
@@ -220,27 +227,21 @@ def created(name: str) -> Iterator[str]:
     what = "create network namespace %s" % netns_path(name)
     prepare_run_dir()
     path = _name_file(name, what)
-    home = os.open(thread_netns(), os.O_RDONLY | os.O_CLOEXEC)
-    try:
+    with _coming_back(what):
         try:
             _unshare_net(what)
         except KernelError:
             _discard_name_file(path)
             raise
+        code = _mount(thread_netns(), path, MS_BIND)
+        if code:
+            _discard_name_file(path)
+            raise _failed(what, code)
         try:
-            code = _mount(thread_netns(), path, MS_BIND)
-            if code:
-                _discard_name_file(path)
-                raise _failed(what, code)
-            try:
-                yield path
-            except BaseException:
-                remove(name)
-                raise
-        finally:
-            _setns(home, "return to the original network namespace after: " + what)
-    finally:
-        os.close(home)
+            yield path
+        except BaseException:
+            remove(name)
+            raise
 
 
 def remove(name: str) -> None:

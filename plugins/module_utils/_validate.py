@@ -51,11 +51,16 @@ def _integer(value, field: str, fix: str) -> int:
     return value
 
 
-def object_name(value: str, field: str) -> str:
-    if not isinstance(value, str) or not NAME_RE.fullmatch(value):
-        raise InvalidOption(field, "%r is not a valid name" % (value,),
-                            "use 1-64 characters from A-Z a-z 0-9 _ . - starting with a letter or digit")
+def _matching(value, pattern, field: str, what: str, fix: str) -> str:
+    """A string that `pattern` matches as a whole."""
+    if not isinstance(value, str) or not pattern.fullmatch(value):
+        raise InvalidOption(field, "%r is not %s" % (value, what), fix)
     return value
+
+
+def object_name(value: str, field: str) -> str:
+    return _matching(value, NAME_RE, field, "a valid name",
+                     "use 1-64 characters from A-Z a-z 0-9 _ . - starting with a letter or digit")
 
 
 def ifname(value: str, field: str) -> str:
@@ -99,9 +104,7 @@ def mac_address(value: str, field: str) -> str:
 
 
 def hostname(value: str, field: str) -> str:
-    if not isinstance(value, str) or not HOSTNAME_RE.fullmatch(value):
-        raise InvalidOption(field, "%r is not a valid host name" % (value,), "use letters, digits, '.', '-', '_'")
-    return value
+    return _matching(value, HOSTNAME_RE, field, "a valid host name", "use letters, digits, '.', '-', '_'")
 
 
 def _within(address: str, subnet: str) -> bool:
@@ -283,10 +286,8 @@ def _optional_path(value: Optional[str], field: str) -> Optional[str]:
 
 
 def _dns_option(value: str, field: str) -> str:
-    if not isinstance(value, str) or not DNS_OPTION_RE.fullmatch(value):
-        raise InvalidOption(field, "%r is not a resolver option" % (value,),
-                            "write options like ndots:2 or rotate (letters, digits, _ - and one :NUMBER)")
-    return value
+    return _matching(value, DNS_OPTION_RE, field, "a resolver option",
+                     "write options like ndots:2 or rotate (letters, digits, _ - and one :NUMBER)")
 
 
 def _etc_hosts(value, field: str) -> tuple:
