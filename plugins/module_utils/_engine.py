@@ -98,7 +98,8 @@ class Engine:
         self.check_mode = check_mode
         self.netlink = adapters.netlink
         self.lookups = Lookups(host_routes=self.netlink.host_routes, exists=self._exists,
-                               port_owner=adapters.port_owner, machine_id=adapters.machine_id,
+                               port_owner=adapters.port_owner, identity=self.netlink.netns_identity,
+                               host_identity=self.netlink.netns_identity(HOST_NETNS), machine_id=adapters.machine_id,
                                host_routes6=getattr(self.netlink, "host_routes6", lambda: ()))
 
     @classmethod

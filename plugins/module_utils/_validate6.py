@@ -15,8 +15,15 @@ from ansible_collections.linuxnet.containers.plugins.module_utils._models import
 MAX_SUBNET6_PREFIX = 126  # room for the gateway and at least one endpoint
 
 
+def text_value(value, field: str, what: str, fix: str) -> str:
+    """The value itself, when it is a string; a field-named refusal otherwise (never a traceback)."""
+    if not isinstance(value, str):
+        raise InvalidOption(field, "expected %s, got %s %r" % (what, type(value).__name__, value), fix)
+    return value
+
+
 def ipv6_cidr(value: str, field: str) -> str:
-    text = value.strip() if isinstance(value, str) else value
+    text = text_value(value, field, "an IPv6 CIDR", "write it like fd00:1:2:3::/64")
     try:
         network = ipaddress.IPv6Network(text, strict=False)
     except (ValueError, TypeError):
@@ -27,8 +34,9 @@ def ipv6_cidr(value: str, field: str) -> str:
 
 
 def ipv6_address(value: str, field: str) -> str:
+    text_value(value, field, "an IPv6 address", "write it like fd00:1:2:3::10")
     try:
-        address = ipaddress.IPv6Address(str(value).strip().strip("[]"))
+        address = ipaddress.IPv6Address(value[1:-1] if value.startswith("[") and value.endswith("]") else value)
     except (ValueError, TypeError):
         raise InvalidOption(field, "%r is not an IPv6 address" % (value,), "write it like fd00:1:2:3::10") from None
     if address.is_link_local or address.is_multicast or address.is_unspecified or address.is_loopback:
@@ -40,7 +48,7 @@ def ipv6_address(value: str, field: str) -> str:
 def host_ip6(text: str, field: str) -> str:
     """The IPv6 host address of a published port: `::` (every IPv6 address of the host) or one address."""
     try:
-        address = ipaddress.IPv6Address(text.strip().strip("[]"))
+        address = ipaddress.IPv6Address(text[1:-1] if text.startswith("[") and text.endswith("]") else text)
     except ValueError:
         raise InvalidOption(field, "%r is not an IP address" % (text,),
                             "give a host address such as [2001:db8::1] or [::], or leave it out") from None
