@@ -204,6 +204,7 @@ def resolve_endpoints(state: State, specs: Sequence[EndpointSpec], exclusive: bo
     for spec in present:
         new.endpoints.pop(spec.name, None)
     claims = _static_claims(new, present, where)
+    resolve6.kept_claims(state, present, claims)
     for spec in present:
         new.endpoints[spec.name] = _resolve_endpoint(new, state.endpoints.get(spec.name), spec, claims,
                                                      where.get(spec.name, ""))
@@ -311,16 +312,16 @@ def _resolve_endpoint(state: State, old: Optional[Endpoint], spec: EndpointSpec,
     )
 
 
-def _in_use(state: State, network: Network, claims: Dict[tuple, str]) -> set:
+def _in_use(state: State, network: Network, claims: Dict[tuple, str], me: Optional[str] = None) -> set:
     used = {a.ipv4_address for e in state.endpoints.values() for a in e.attachments if a.network == network.name}
-    used.update(key[-1] for key in claims if key[0] == network.name and len(key) == 2)
+    used.update(key[-1] for key, owner in claims.items() if key[0] == network.name and len(key) == 2 and owner != me)
     return used
 
 
 def _kept_or_allocated(state: State, old: Optional[Endpoint], network: Network, claims: Dict[tuple, str]) -> str:
     """Keep the address an endpoint already has on this network, so re-runs never renumber it."""
     previous = old.attachment(network.name) if old else None
-    used = _in_use(state, network, claims)
+    used = _in_use(state, network, claims, old.name if old else None)
     if previous and previous.ipv4_address and previous.ipv4_address not in used and \
             ipaddress.IPv4Address(previous.ipv4_address) in ipaddress.IPv4Network(network.subnet):
         return previous.ipv4_address

@@ -103,12 +103,28 @@ def holder6(state: State, network: str, address: str) -> Optional[str]:
     return None
 
 
+def kept_claims(old: State, specs, claims: Dict[tuple, str]) -> None:
+    """Claim, before any allocation of the batch, the addresses endpoints of the batch already have (and are not
+    asked to change), so a new endpoint listed first never takes an address an existing one keeps."""
+    for spec in specs:
+        endpoint = old.endpoints.get(spec.name)
+        for attachment in spec.networks if endpoint else ():
+            previous = endpoint.attachment(attachment.network)
+            if previous is None:
+                continue
+            if attachment.ipv4_address is None and previous.ipv4_address:
+                claims.setdefault((attachment.network, previous.ipv4_address), spec.name)
+            if attachment.ipv6_address is None and previous.ipv6_address:
+                claims.setdefault((attachment.network, 6, previous.ipv6_address), spec.name)
+
+
 def kept_or_allocated6(state: State, old: Optional[Endpoint], network: Network, claims: Dict[tuple, str]) -> str:
     """Keep the IPv6 address an endpoint already has on this network, so re-runs never renumber it."""
     previous = old.attachment(network.name) if old else None
     used = {a.ipv6_address for e in state.endpoints.values() for a in e.attachments
             if a.network == network.name and a.ipv6_address}
-    used.update(address for (net, family, address) in claims if net == network.name and family == 6)
+    used.update(key[2] for key, owner in claims.items() if key[0] == network.name and len(key) == 3
+                and owner != (old.name if old else None))
     if previous and previous.ipv6_address and previous.ipv6_address not in used and \
             ipaddress.IPv6Address(previous.ipv6_address) in ipaddress.IPv6Network(network.ipv6_subnet):
         return previous.ipv6_address
