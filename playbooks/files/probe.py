@@ -10,14 +10,21 @@ import sys
 
 
 def serve(port: int, name: str) -> None:
-    listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    """Listens on every IPv4 and IPv6 address (IPv4 only where IPv6 is off)."""
+    try:
+        listener = socket.socket(socket.AF_INET6, socket.SOCK_STREAM)
+        listener.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 0)
+        address = "::"
+    except OSError:
+        listener, address = socket.socket(socket.AF_INET, socket.SOCK_STREAM), "0.0.0.0"
     listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    listener.bind(("0.0.0.0", port))
+    listener.bind((address, port))
     listener.listen(16)
     while True:
         conn, peer = listener.accept()
+        client = peer[0][7:] if peer[0].startswith("::ffff:") else peer[0]
         with conn:
-            conn.sendall(("%s answered; it saw the client as %s\n" % (name, peer[0])).encode())
+            conn.sendall(("%s answered; it saw the client as %s\n" % (name, client)).encode())
 
 
 def get(host: str, port: int) -> None:

@@ -71,6 +71,14 @@ def _check_target(state: State, spec: PublishSpec, prefix: str) -> None:
     if state.networks[attachment.network].internal:
         raise InvalidOption(prefix + "network", "network %s is internal; nothing outside it may reach its endpoints"
                             % attachment.network, "publish on a network that is not internal")
+    for index, port in enumerate(spec.ports):
+        family, address = ("IPv6", attachment.ipv6_address) if port.host_ip and ":" in port.host_ip else \
+            ("IPv4", attachment.ipv4_address)
+        if port.host_ip and address is None:
+            raise InvalidOption("%sports[%d]" % (prefix, index), "host address %s is %s, and endpoint %s has no %s "
+                                "address on network %s" % (port.host_ip, family, target.name, family,
+                                                           attachment.network),
+                                "publish on an address of the family the endpoint has, or leave the host IP out")
 
 
 def _publishes(old_state: State, new: State, spec: PublishSpec, port_owner, prefix: str) -> tuple:

@@ -121,8 +121,8 @@ options:
     type: bool
   enable_ipv4:
     description:
-      - V(false) makes an IPv6-only network (Docker 28 C(--ipv4=false)): no IPv4 subnet, gateway or addresses; needs
-        O(enable_ipv6=true). V(true) when the network is created; left out later, kept.
+      - V(false) makes an IPv6-only network, like Docker 28 C(--ipv4=false), without IPv4 subnet, gateway or
+        addresses; needs O(enable_ipv6=true). V(true) when the network is created; left out later, kept.
     type: bool
   ipv6_subnet:
     description:
@@ -144,7 +144,7 @@ options:
   gateway_mode_ipv4:
     description:
       - V(nat) masquerades outbound IPv4 traffic (when O(masquerade)) and publishes ports by DNAT. V(routed) does no
-        masquerading: the subnet is routed, and from outside only published container ports and ICMP reach
+        masquerading; the subnet is routed, and from outside only published container ports and ICMP reach
         endpoints, on their own addresses (Docker's C(com.docker.network.bridge.gateway_mode_ipv4)).
       - V(nat) when the network is created; left out later, kept.
     type: str
@@ -287,7 +287,6 @@ EXAMPLES = r"""
     networks:
       - name: vault
       - name: dual
-      - name: v6only
 """
 
 RETURN = r"""
@@ -312,7 +311,8 @@ network:
                   sample: true}
     enable_ipv6: {description: Dual stack (or IPv6-only)., type: bool, sample: true}
     ipv6_subnet: {description: "IPv6 subnet; null without IPv6.", type: str, sample: "fd4e:1a2b:3c4d::/64"}
-    ipv6_gateway: {description: "IPv6 gateway on the bridge; null without IPv6.", type: str, sample: "fd4e:1a2b:3c4d::1"}
+    ipv6_gateway: {description: "IPv6 gateway on the bridge; null without IPv6.", type: str,
+                   sample: "fd4e:1a2b:3c4d::1"}
     ipv6_ip_range: {description: "IPv6 dynamic allocation range; null for the whole subnet.", type: str, sample: null}
     gateway_mode_ipv4: {description: V(nat) or V(routed)., type: str, sample: nat}
     gateway_mode_ipv6: {description: V(nat) or V(routed)., type: str, sample: nat}

@@ -56,6 +56,16 @@ EXAMPLES = r"""
     query: "published[].{port: host_port, proto: protocol, to: endpoint}"
   register: ports
 
+- name: Every endpoint's IPv6 addresses, by name (dual-stack and IPv6-only networks)
+  linuxnet.containers.container_network_info:
+    query: "endpoints[].{name: name, ipv6: interfaces[?ipv6_address].ipv6_address}"
+  register: ipv6_addresses
+
+- name: Networks with IPv6 and their IPv6 subnets
+  linuxnet.containers.container_network_info:
+    query: "networks[?enable_ipv6].{name: name, subnet: ipv6_subnet, gateway: ipv6_gateway}"
+  register: ipv6_networks
+
 - name: Namespaces other tools made, too
   linuxnet.containers.container_network_info:
     all_namespaces: true

@@ -245,6 +245,17 @@ EXAMPLES = r"""
         container: web
       - name: batch-job
         mode: none
+
+- name: A static IPv6 address on an IPv6-only network (docker run --network v6only --ip6 fd00:db8:1::10)
+  linuxnet.containers.netns_endpoint:
+    name: db6
+    network: v6only
+    ipv6_address: fd00:db8:1::10
+  register: db6
+
+- name: Show its IPv6 address
+  ansible.builtin.debug:
+    msg: "db6 is {{ db6.endpoint.interfaces[0].ipv6_address }}/{{ db6.endpoint.interfaces[0].ipv6_prefix_length }}"
 """
 
 RETURN = r"""

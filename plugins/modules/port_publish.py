@@ -19,6 +19,14 @@ description:
   - O(state=present) makes the endpoint's published ports exactly O(ports); O(state=absent) removes them all.
     O(ports) is authoritative; O(allowed_sources) left out keeps the endpoint's current value.
     UDP conntrack entries of a changed or removed mapping are flushed, so clients reach the new target at once.
+  - IPv6 (on an endpoint of a network with C(enable_ipv6)). A port without a host IP listens on the host's IPv4
+    and IPv6 addresses with the same host port (as Docker 27+ does) and RV(published) lists it once per family.
+    V([2001:db8::1]:8080:80) publishes on one IPv6 address of the host, V([::]:8080:80) (or a dict with
+    C(host_ip) V(::)) on every IPv6 address and not on IPv4. IPv6 DNAT keeps the client's address and works for hairpin
+    connections from other endpoints through the host's IPv6 address.
+  - V([::1]) is refused with an error that says why and offers V(127.0.0.1) instead. IPv6 has no
+    C(route_localnet), so the kernel never translates connections to C(::1) to another host, and the collection does
+    not run a per-connection proxy process. Loopback access on the host works on V(127.0.0.1).
   - A host port already published for another endpoint, or held by a listening socket on the host, fails with an
     error naming its owner, and nothing changes.
   - Container-mode endpoints publish on the endpoint whose namespace they share. Host- and none-mode endpoints
@@ -55,8 +63,9 @@ options:
     default: present
   allowed_sources:
     description:
-      - Client addresses or CIDRs that may use these ports. Any client when the endpoint's ports are first
-        published.
+      - Client addresses or CIDRs, IPv4 or IPv6, that may use these ports. Any client when the endpoint's ports are
+        first published. A port served on both families admits only the listed CIDRs of each family, so listing only
+        IPv4 CIDRs shuts IPv6 clients out.
       - Left out later, the endpoint's current restriction is kept; V([]) opens the ports to any client again.
     type: list
     elements: str
@@ -121,6 +130,12 @@ EXAMPLES = r"""
         network: backend
         ports: [{host_port: 9000, container_port: 9000, protocol: tcp}]
 
+- name: IPv6 only, on every IPv6 address of the host (docker run -p [::]:8443:443)
+  linuxnet.containers.port_publish:
+    endpoint: web6
+    ports: ["[::]:8443:443"]
+    allowed_sources: ["2001:db8::/32", "fd00::/8"]
+
 - name: Unpublish everything of an endpoint
   linuxnet.containers.port_publish:
     endpoint: web
@@ -137,9 +152,12 @@ published:
     endpoint: {description: Endpoint name., type: str, sample: web}
     network: {description: Network the port reaches the endpoint on., type: str, sample: front}
     protocol: {description: "tcp, udp or sctp.", type: str, sample: tcp}
-    host_ip: {description: "Host address; 0.0.0.0 for every address.", type: str, sample: 0.0.0.0}
+    family: {description: "V(ipv4) or V(ipv6): the family of this entry.", type: str, sample: ipv4}
+    host_ip: {description: "Host address; 0.0.0.0 for every IPv4 address, :: for every IPv6 address.", type: str,
+              sample: 0.0.0.0}
     host_port: {description: Host port., type: int, sample: 8080}
-    container_ip: {description: Endpoint address the port is forwarded to., type: str, sample: 172.18.0.2}
+    container_ip: {description: "Endpoint address the port is forwarded to (IPv6 for an ipv6 entry).", type: str,
+                   sample: 172.18.0.2}
     container_port: {description: Endpoint port., type: int, sample: 80}
     allowed_sources: {description: "Client CIDRs allowed; empty for any.", type: list, elements: str, sample: []}
 actions:

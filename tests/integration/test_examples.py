@@ -27,7 +27,8 @@ def test_every_modules_examples_run_as_written(sandbox):
     setup_for_publish = {"name": "endpoints the port_publish examples publish for",
                          "linuxnet.containers.netns_endpoint": {"endpoints": [
                              {"name": "web", "network": "front"}, {"name": "resolver", "network": "front"},
-                             {"name": "api", "networks": [{"name": "front"}, {"name": "backend"}]}]}}
+                             {"name": "api", "networks": [{"name": "front"}, {"name": "backend"}]},
+                             {"name": "web6", "network": "v6only"}]}}
     tasks = []
     counts = {}
     for module in MODULES:
