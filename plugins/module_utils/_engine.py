@@ -271,7 +271,6 @@ class Engine:
             "set_port": netlink.set_port,
             "set_default_route": netlink.set_default_route,
             "add_address6": getattr(netlink, "add_address6", None),
-            "del_address6": getattr(netlink, "del_address6", None),
             "set_default_route6": getattr(netlink, "set_default_route6", None),
             "set_netns_ipv6_conf": getattr(netlink, "set_netns_ipv6_conf", None),
             "set_sysctl": netlink.set_sysctl,

@@ -42,6 +42,7 @@ from ansible_collections.linuxnet.containers.plugins.module_utils._netlink_parse
     bridge_mac,
     broadcast_of,
     default_route,
+    family_of,
     linkinfo,
     links_from,
     main_table_destinations,
@@ -189,9 +190,8 @@ class Netlink(Netlink6):
         links = self._links(path)
         routes = self._call("read routes in %s" % path, self._ipr(path).get_routes, family=socket.AF_INET,
                             table=MAIN_TABLE)
-        names = {link.index: name for name, link in links.items()}
-        gateway, dev = default_route(routes, names)
-        return self.view6(path, NetnsView(inode=key[1], links=links, default_gateway=gateway, default_dev=dev), names)
+        gateway, dev = default_route(routes, {link.index: name for name, link in links.items()})
+        return self.view6(path, NetnsView(inode=key[1], links=links, default_gateway=gateway, default_dev=dev))
 
     # namespaces ---------------------------------------------------------------------------
     def create_netns(self, name: str) -> str:
@@ -252,7 +252,7 @@ class Netlink(Netlink6):
                    index=index, address=address, prefixlen=prefixlen, ignore=(errno.EEXIST,), **extra)
 
     def del_address(self, ifname: str, cidr: str, netns: Optional[str] = None) -> None:
-        """Remove an IPv4 address; an address, link or namespace already gone is fine."""
+        """Remove an IPv4 or IPv6 address; an address, link or namespace already gone is fine."""
         if netns is not None and netns_missing(netns):
             return
         message = self._message(ifname, netns)
@@ -260,7 +260,7 @@ class Netlink(Netlink6):
             return
         address, prefixlen = split_cidr(cidr)
         self._call("remove %s from %s%s" % (cidr, ifname, self._where(netns)), self._ipr(netns).addr, "del",
-                   index=message["index"], address=address, prefixlen=prefixlen,
+                   index=message["index"], address=address, prefixlen=prefixlen, **family_of(address),
                    ignore=(errno.EADDRNOTAVAIL, errno.ENODEV))
 
     def delete_link(self, ifname: str, netns: Optional[str] = None) -> None:

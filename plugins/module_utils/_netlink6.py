@@ -23,7 +23,7 @@ from ansible_collections.linuxnet.containers.plugins.module_utils._netlink_parse
     addresses_by_index,
     default_route,
     main_table_destinations,
-    split_cidr6,
+    split_cidr,
 )
 
 IFA_F_NODAD = 0x02
@@ -50,9 +50,9 @@ class Netlink6:
                             family=socket.AF_INET6, table=MAIN_TABLE)
         return default_route(routes, names)
 
-    def view6(self, path: str, view: NetnsView, names: Dict[int, str]) -> NetnsView:
+    def view6(self, path: str, view: NetnsView) -> NetnsView:
         """A namespace's view with its IPv6 default route and its interfaces' accept_ra and autoconf."""
-        gateway6, dev6 = self.default_route6(path, names)
+        gateway6, dev6 = self.default_route6(path, {link.index: name for name, link in view.links.items()})
         return dataclasses.replace(view, default_gateway6=gateway6, default_dev6=dev6,
                                    ipv6_conf=self.netns_ipv6_conf(path, sorted(set(view.links) - {"lo"})))
 
@@ -65,22 +65,11 @@ class Netlink6:
 
     def add_address6(self, ifname: str, cidr: str, netns: Optional[str] = None) -> None:
         """Add an IPv6 address without duplicate address detection (nodad); present already is fine."""
-        address, prefixlen = split_cidr6(cidr)
+        address, prefixlen = split_cidr(cidr)
         index = self._index(ifname, netns)
         self._call("add %s to %s%s" % (cidr, ifname, self._where(netns)), self._ipr(netns).addr, "add",
                    index=index, address=address, prefixlen=prefixlen, family=socket.AF_INET6, flags=IFA_F_NODAD,
                    ignore=(errno.EEXIST,))
-
-    def del_address6(self, ifname: str, cidr: str, netns: Optional[str] = None) -> None:
-        if netns is not None and namespaces.identity(netns) is None:
-            return
-        message = self._message(ifname, netns)
-        if message is None:
-            return
-        address, prefixlen = split_cidr6(cidr)
-        self._call("remove %s from %s%s" % (cidr, ifname, self._where(netns)), self._ipr(netns).addr, "del",
-                   index=message["index"], address=address, prefixlen=prefixlen, family=socket.AF_INET6,
-                   ignore=(errno.EADDRNOTAVAIL, errno.ENODEV))
 
     def set_default_route6(self, netns: str, gateway: str, dev: str) -> None:
         index = self._index(dev, netns)

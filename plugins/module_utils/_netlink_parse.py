@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import ipaddress
+import socket
 from dataclasses import dataclass, field
 from typing import Dict, Iterable, List, Optional, Tuple
 
@@ -58,13 +59,14 @@ def broadcast_of(cidr: str) -> Optional[str]:
     return str(network.broadcast_address) if network.prefixlen < 31 else None
 
 
+def family_of(address: str) -> dict:
+    """The address family argument of an address request: none for IPv4 (pyroute2's default), AF_INET6 for IPv6."""
+    return {"family": socket.AF_INET6} if ":" in address else {}
+
+
 def split_cidr(cidr: str) -> Tuple[str, int]:
-    interface = ipaddress.IPv4Interface(cidr)
-    return str(interface.ip), interface.network.prefixlen
-
-
-def split_cidr6(cidr: str) -> Tuple[str, int]:
-    interface = ipaddress.IPv6Interface(cidr)
+    """(address, prefix length) of an IPv4 or IPv6 'address/len'."""
+    interface = ipaddress.ip_interface(cidr)
     return str(interface.ip), interface.network.prefixlen
 
 

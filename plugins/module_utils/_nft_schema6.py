@@ -23,18 +23,19 @@ from ansible_collections.linuxnet.containers.plugins.module_utils._nft_schema im
     _base_chain,
 )
 
-ADDR6_PORT = "ipv6_addr . inet_service"
-SETS6 = (
-    SetSpec("subnets6", ("ipv6_addr",), interval=True),
-    SetSpec("masq_subnets6", ("ipv6_addr",), interval=True),
-    SetSpec("pub_any6", ("inet_proto", "inet_service"), ADDR6_PORT),
-    SetSpec("pub_ip6", ("ipv6_addr", "inet_proto", "inet_service"), ADDR6_PORT),
-    SetSpec("restricted6", ("ipv6_addr", "inet_proto", "inet_service"), interval=True),
-    SetSpec("allowed6", ("ipv6_addr", "inet_proto", "inet_service", "ipv6_addr"), interval=True),
+def _twin(spec: SetSpec) -> SetSpec:
+    """The IPv6 twin of an IPv4 set: the same name with 6, ipv6_addr for ipv4_addr."""
+    def six(kind):
+        return kind.replace("ipv4_addr", "ipv6_addr") if kind else kind
+    return SetSpec(spec.name + "6", tuple(six(kind) for kind in spec.key), six(spec.data), spec.interval)
+
+
+ROUTED_PUB = SetSpec("routed_pub", ("ipv4_addr", "inet_proto", "inet_service"))
+SETS6 = tuple(_twin(spec) for spec in SETS if "ipv4_addr" in " ".join(spec.key + (spec.data or "",))) + (
     SetSpec("routed4", ("ifname",)),
     SetSpec("routed6", ("ifname",)),
-    SetSpec("routed_pub", ("ipv4_addr", "inet_proto", "inet_service")),
-    SetSpec("routed_pub6", ("ipv6_addr", "inet_proto", "inet_service")),
+    ROUTED_PUB,
+    _twin(ROUTED_PUB),
 )
 
 DNAT6_RULES = ("dnat ip6 to ip6 daddr . meta l4proto . th dport map @pub_ip6",

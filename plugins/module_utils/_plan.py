@@ -137,16 +137,7 @@ class Planner:
 
     @staticmethod
     def _addresses(ifname: str, actual, desired, netns: Optional[str]) -> List[Action]:
-        """Old addresses go first: a new address in the same subnet would be a secondary one, and with
-        promote_secondaries off (the kernel default) deleting the old primary takes its secondaries along."""
-        where = " in %s" % netns if netns else ""
-        actions = [Action("del_address", {"ifname": ifname, "cidr": cidr, "netns": netns},
-                          "remove %s from %s%s" % (cidr, ifname, where))
-                   for cidr in actual if cidr not in desired]
-        actions += [Action("add_address", {"ifname": ifname, "cidr": cidr, "netns": netns},
-                           "add %s to %s%s" % (cidr, ifname, where))
-                    for cidr in desired if cidr not in actual]
-        return actions
+        return [Action(*item) for item in plan6.address_actions(ifname, actual, desired, netns, family=4)]
 
     # endpoints ----------------------------------------------------------------------------
     def endpoint(self, name: str) -> List[Action]:

@@ -25,13 +25,18 @@ def prefixed6(address: str, subnet: str) -> str:
     return "%s/%d" % (address, ipaddress.IPv6Network(subnet).prefixlen)
 
 
-def address_actions(ifname: str, actual: Sequence[str], desired: Sequence[str], netns: Optional[str]) -> List:
+def address_actions(ifname: str, actual: Sequence[str], desired: Sequence[str], netns: Optional[str],
+                    family: int = 6) -> List:
+    """Old addresses go first: a new IPv4 address in the same subnet would be a secondary one, and with
+    promote_secondaries off (the kernel default) deleting the old primary takes its secondaries along.
+    IPv6 addresses are added without duplicate address detection (add_address6)."""
     where = " in %s" % netns if netns else ""
-    actions = [_action("del_address6", {"ifname": ifname, "cidr": cidr, "netns": netns},
+    add, note = ("add_address6", " (nodad)") if family == 6 else ("add_address", "")
+    actions = [_action("del_address", {"ifname": ifname, "cidr": cidr, "netns": netns},
                        "remove %s from %s%s" % (cidr, ifname, where))
                for cidr in actual if cidr not in desired]
-    actions += [_action("add_address6", {"ifname": ifname, "cidr": cidr, "netns": netns},
-                        "add %s to %s%s (nodad)" % (cidr, ifname, where))
+    actions += [_action(add, {"ifname": ifname, "cidr": cidr, "netns": netns},
+                        "add %s to %s%s%s" % (cidr, ifname, where, note))
                 for cidr in desired if cidr not in actual]
     return actions
 

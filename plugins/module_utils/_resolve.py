@@ -69,14 +69,6 @@ def touched_and_removed(specs, key: str, kind: str, existing, exclusive: bool,
     return touched, removals
 
 
-def _overlapping(subnet: str, others: Iterable[Network]) -> Optional[Network]:
-    mine = ipaddress.IPv4Network(subnet)
-    for other in others:
-        if other.subnet and mine.overlaps(ipaddress.IPv4Network(other.subnet)):
-            return other
-    return None
-
-
 def resolve_networks(state: State, specs: Sequence[NetworkSpec], exclusive: bool,
                      host_routes: Sequence[str], where: Dict[str, str], host_routes6: Sequence[str] = (),
                      machine_id: str = "") -> Resolution:
@@ -125,7 +117,7 @@ def _resolve_network(new: State, old: Optional[Network], spec: NetworkSpec, host
                                 "drop subnet, gateway and ip_range, or set enable_ipv4: true")
     elif spec.subnet:
         subnet = spec.subnet
-        clash = _overlapping(subnet, others)
+        clash = resolve6.overlapping(subnet, others, "subnet")
         if clash:
             raise InvalidOption(prefix + "subnet", "%s overlaps network %s (%s)" % (subnet, clash.name, clash.subnet),
                                 "choose a subnet that overlaps no other network")
@@ -239,14 +231,6 @@ def _describe_kind(kind: str) -> str:
         kind, "the namespace of endpoint %s" % kind.split(":", 1)[-1])
 
 
-def _holder(state: State, network: str, address: str) -> Optional[str]:
-    for endpoint in state.endpoints.values():
-        attachment = endpoint.attachment(network)
-        if attachment and attachment.ipv4_address == address:
-            return endpoint.name
-    return None
-
-
 def _static_claims(state: State, specs: Sequence[EndpointSpec], where: Dict[str, str]) -> Dict[tuple, str]:
     """(network, address) -> endpoint, for every static address of the batch, checked for validity."""
     claims: Dict[tuple, str] = {}
@@ -272,7 +256,7 @@ def _static_claims(state: State, specs: Sequence[EndpointSpec], where: Dict[str,
             if address in ipam.reserved_addresses(network.subnet, network.gateway):
                 raise InvalidOption(field_name, "%s is the gateway, network or broadcast address of network %s"
                                     % (address, network.name), "pick another address")
-            holder = _holder(state, network.name, address) or claims.get((network.name, address))
+            holder = resolve6.holder(state, network.name, address) or claims.get((network.name, address))
             if holder and holder != spec.name:
                 raise InvalidOption(field_name, "%s is already used by endpoint %s on network %s"
                                     % (address, holder, network.name),

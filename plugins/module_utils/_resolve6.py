@@ -14,10 +14,12 @@ from ansible_collections.linuxnet.containers.plugins.module_utils._errors import
 from ansible_collections.linuxnet.containers.plugins.module_utils._models import Endpoint, Network, NetworkSpec, State
 
 
-def overlapping6(subnet: str, others: Sequence[Network]) -> Optional[Network]:
-    mine = ipaddress.IPv6Network(subnet)
+def overlapping(subnet: str, others: Sequence[Network], key: str = "ipv6_subnet") -> Optional[Network]:
+    """The first of `others` whose `key` (subnet or ipv6_subnet) overlaps `subnet`."""
+    mine = ipaddress.ip_network(subnet)
     for other in others:
-        if other.ipv6_subnet and mine.overlaps(ipaddress.IPv6Network(other.ipv6_subnet)):
+        theirs = getattr(other, key)
+        if theirs and mine.overlaps(ipaddress.ip_network(theirs)):
             return other
     return None
 
@@ -33,7 +35,7 @@ def network_ipv6(others: Sequence[Network], old: Optional[Network], spec: Networ
         return dict(ipv6_subnet=None, ipv6_gateway=None, ipv6_ip_range=None)
     if spec.ipv6_subnet:
         subnet = spec.ipv6_subnet
-        clash = overlapping6(subnet, others)
+        clash = overlapping(subnet, others)
         if clash:
             raise InvalidOption(prefix + "ipv6_subnet", "%s overlaps network %s (%s)"
                                 % (subnet, clash.name, clash.ipv6_subnet),
@@ -87,18 +89,19 @@ def static_claim6(state: State, network: Network, address: str, spec_name: str, 
     if address in (network.ipv6_gateway, str(ipaddress.IPv6Network(network.ipv6_subnet).network_address)):
         raise InvalidOption(field_name, "%s is the gateway or subnet-router address of network %s"
                             % (address, network.name), "pick another address")
-    holder = holder6(state, network.name, address) or claims.get((network.name, 6, address))
-    if holder and holder != spec_name:
+    owner = holder(state, network.name, address) or claims.get((network.name, 6, address))
+    if owner and owner != spec_name:
         raise InvalidOption(field_name, "%s is already used by endpoint %s on network %s"
-                            % (address, holder, network.name),
-                            "pick another address or remove endpoint %s first" % holder)
+                            % (address, owner, network.name),
+                            "pick another address or remove endpoint %s first" % owner)
     claims[(network.name, 6, address)] = spec_name
 
 
-def holder6(state: State, network: str, address: str) -> Optional[str]:
+def holder(state: State, network: str, address: str) -> Optional[str]:
+    """The endpoint that has `address` (IPv4 or IPv6) on `network`."""
     for endpoint in state.endpoints.values():
         attachment = endpoint.attachment(network)
-        if attachment and attachment.ipv6_address == address:
+        if attachment and address in attachment.addresses:
             return endpoint.name
     return None
 

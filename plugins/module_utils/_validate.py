@@ -22,6 +22,7 @@ from ansible_collections.linuxnet.containers.plugins.module_utils._validate6 imp
     ipv6_address,
     ipv6_cidr,
     network6_options,
+    range_inside,
 )
 from ansible_collections.linuxnet.containers.plugins.module_utils._models import (
     MODES,
@@ -130,11 +131,7 @@ def network_spec(params: dict, where: str = "") -> NetworkSpec:
                                 "pick an address between the network and broadcast addresses")
     ip_range = params.get("ip_range")
     if ip_range is not None:
-        ip_range = ipv4_cidr(ip_range, where + "ip_range")
-        _needs_subnet(subnet, where + "ip_range", "an ip_range")
-        if not ipaddress.IPv4Network(ip_range).subnet_of(ipaddress.IPv4Network(subnet)):
-            raise InvalidOption(where + "ip_range", "%s is not inside subnet %s" % (ip_range, subnet),
-                                "choose a range inside the subnet")
+        ip_range = range_inside(ipv4_cidr(ip_range, where + "ip_range"), subnet, where + "ip_range", "subnet")
     bridge = params.get("bridge")
     if bridge is not None:
         bridge = ifname(bridge, where + "bridge")

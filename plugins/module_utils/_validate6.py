@@ -96,11 +96,8 @@ def network6_options(params: dict, where: str) -> dict:
                                 % (gateway, subnet), "pick an address inside the subnet other than its ::0")
     ip_range = params.get("ipv6_ip_range")
     if ip_range is not None:
-        ip_range = ipv6_cidr(ip_range, where + "ipv6_ip_range")
-        _needs_subnet6(subnet, where + "ipv6_ip_range", "an ipv6_ip_range")
-        if not ipaddress.IPv6Network(ip_range).subnet_of(ipaddress.IPv6Network(subnet)):
-            raise InvalidOption(where + "ipv6_ip_range", "%s is not inside ipv6_subnet %s" % (ip_range, subnet),
-                                "choose a range inside the subnet")
+        ip_range = range_inside(ipv6_cidr(ip_range, where + "ipv6_ip_range"), subnet, where + "ipv6_ip_range",
+                                "ipv6_subnet")
     if enable_ipv6 is False:
         for key, value in (("ipv6_subnet", subnet), ("ipv6_gateway", gateway), ("ipv6_ip_range", ip_range)):
             if value is not None:
@@ -115,3 +112,14 @@ def network6_options(params: dict, where: str) -> dict:
 def _needs_subnet6(subnet: Optional[str], field: str, what: str) -> None:
     if subnet is None:
         raise InvalidOption(field, "%s needs an explicit ipv6_subnet" % what, "set ipv6_subnet too")
+
+
+def range_inside(ip_range: str, subnet: Optional[str], field: str, subnet_field: str) -> str:
+    """An allocation range (`ip_range`, `ipv6_ip_range`), which needs its explicit subnet and lies inside it."""
+    if subnet is None:
+        raise InvalidOption(field, "an %s needs an explicit %s" % (field.rsplit(".", 1)[-1], subnet_field),
+                            "set %s too" % subnet_field)
+    if not ipaddress.ip_network(ip_range).subnet_of(ipaddress.ip_network(subnet)):
+        raise InvalidOption(field, "%s is not inside %s %s" % (ip_range, subnet_field, subnet),
+                            "choose a range inside the subnet")
+    return ip_range

@@ -59,7 +59,7 @@ def test_drift_is_repaired():
     assert ops(Planner(state, state, converged(state, conf={"accept_ra": "1", "autoconf": "0"})).endpoint("web")) == \
         [("set_netns_ipv6_conf", {"accept_ra": "0"})]
     assert ops(Planner(state, state, converged(state, addresses6=("fd00:6::9/64",))).endpoint("web")) == \
-        [("del_address6", "fd00:6::9/64"), ("add_address6", "fd00:6::2/64")]
+        [("del_address", "fd00:6::9/64"), ("add_address6", "fd00:6::2/64")]
     assert ops(Planner(state, state, converged(state, gateway6=None)).endpoint("web")) == \
         [("set_default_route6", "fd00:6::1")]
 
