@@ -68,7 +68,7 @@ class Outcome:
     """What a run did (or, in check mode, would do)."""
 
     kind: Kind
-    names: List[str]
+    names: List[str]             # the objects the task names, in its order: what the results list
     new: State
     actions: List[Action]
     before: dict
@@ -127,7 +127,9 @@ class Engine:
                     raise
                 return self._assumed(kind, old, specs, exc)
             networks, endpoints = kind.scope(resolution.state, resolution.touched)
-            return self._run(kind, old, resolution, networks, endpoints)
+            outcome = self._run(kind, old, resolution, networks, endpoints)
+        outcome.names = [getattr(spec, kind.key) for spec in specs]   # results in the order the task lists them
+        return outcome
 
     @staticmethod
     def _assumed(kind: Kind, old: State, specs: Sequence[Any], exc: UnknownReference) -> Outcome:

@@ -335,3 +335,11 @@ def test_route_localnet_goes_back_when_the_last_publish_goes(host):
     gone = run(host, PUBLISHED, {"endpoint": "web", "state": "absent"})
     assert ("set_sysctl", {"key": key, "value": "0"}) in [(a.op, a.kwargs) for a in gone.actions]
     assert host.netlink.sysctls[key] == "0"
+
+
+def test_results_follow_the_order_of_the_task(host):
+    """Playbooks index results (endpoints[1]) in the order they listed the objects, not sorted."""
+    run(host, NETWORKS, {"name": "front", "subnet": "172.20.0.0/24"})
+    items = [{"name": "zeta", "network": "front"}, {"name": "alpha", "mode": "none"}, {"name": "mid", "network": "front"}]
+    outcome = run(host, ENDPOINTS, *items)
+    assert [e["name"] for e in outcome.result(single=False)["endpoints"]] == ["zeta", "alpha", "mid"]
