@@ -250,9 +250,9 @@ def build_plan(desired: Optional[Elements], actual: Optional[Elements], intact: 
                             "".join("delete table %s\n" % table for table in tables), before, after, flows)
     if actual is None:
         if stale is not None:
-            return FirewallPlan(["replace table %s by %s (%s), in one transaction" % (old_target, target,
-                                                                                   skeleton.marker)]
-                                + element_changes, drop_stale + skeleton.script(desired), before, after, flows)
+            replaced = "replace table %s by %s (%s), in one transaction" % (old_target, target, skeleton.marker)
+            return FirewallPlan([replaced] + element_changes, drop_stale + skeleton.script(desired), before, after,
+                                flows)
         return FirewallPlan(["create table %s (%s)" % (target, skeleton.marker)] + element_changes,
                             skeleton.script(desired), before, after, flows)
     if not intact:

@@ -20,8 +20,8 @@ from ansible_collections.linuxnet.containers.plugins.module_utils._nft_schema im
     ChainSpec,
     SetSpec,
     Skeleton,
-    _base_chain,
 )
+
 
 def _twin(spec: SetSpec) -> SetSpec:
     """The IPv6 twin of an IPv4 set: the same name with 6, ipv6_addr for ipv4_addr."""

@@ -230,7 +230,7 @@ def test_ipv4_table_is_replaced_by_inet_in_one_transaction_without_losing_a_conn
     assert any("replace table ip linuxnet_containers by inet linuxnet_containers" in a for a in swapped["actions"])
     tables = sandbox.run(["nft", "list", "tables"]).stdout
     assert "table inet linuxnet_containers" in tables and "table ip linuxnet_containers" not in tables
-    out, _ = proc.communicate(timeout=30)
+    out = proc.communicate(timeout=30)[0]
     ok, failed = map(int, out.split())
     assert failed == 0 and ok > 50, out
     # back to IPv4 only: the ip table again, in one transaction

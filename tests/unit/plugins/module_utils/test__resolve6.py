@@ -89,9 +89,10 @@ def test_stores_of_0_2_0_load_with_ipv4_only_defaults():
     network = Network.from_dict(old)
     assert (network.enable_ipv4, network.enable_ipv6, network.ipv6_subnet) == (True, False, None)
     assert (network.gateway_mode_ipv4, network.gateway_mode_ipv6) == ("nat", "nat")
-    state = State.from_dict({"networks": {"front": old}, "endpoints": {"e": {"name": "e", "mode": "bridge",
-        "attachments": [{"network": "front", "ifname": "eth0", "ipv4_address": "172.20.0.2",
-                         "mac_address": "02:42:ac:14:00:02", "host_ifname": "lnvx"}]}}})
+    attachment = {"network": "front", "ifname": "eth0", "ipv4_address": "172.20.0.2",
+                  "mac_address": "02:42:ac:14:00:02", "host_ifname": "lnvx"}
+    state = State.from_dict({"networks": {"front": old},
+                             "endpoints": {"e": {"name": "e", "mode": "bridge", "attachments": [attachment]}}})
     assert state.endpoints["e"].attachments[0].ipv6_address is None
 
 
