@@ -90,7 +90,7 @@ def test_four_modes_check_idempotence_diff_and_clean_teardown(sandbox):
     assert after["links"] == pristine["links"]
     assert after["netns"] == pristine["netns"] == ["lan"]
     assert after["nft"] == pristine["nft"] == ""
-    assert set(after["files"]) <= {"/run/linuxnet-containers/state.json"}
+    assert set(after["files"]) <= {"/var/lib/linuxnet-containers/state.json"}
 
 
 def test_masquerade_icc_isolation_and_internal(sandbox):
