@@ -181,12 +181,15 @@ class Engine:
                 for chain in self.adapters.nft.foreign_forward_drops()]
 
     def _collect_vanished(self, old: State, new: State, requested: Sequence[str]) -> List[str]:
-        """Endpoints whose namespace name was deleted behind our back: drop their records and leftovers."""
+        """Adopted endpoints whose name and process are both gone: drop their records and leftovers.
+
+        A namespace the collection created keeps its record and allocations when it vanishes (a reboot,
+        `ip netns del`): restore, or the next run that names it, creates it again."""
         vanished = []
         for name in sorted(old.endpoints):
-            if name in requested or name not in new.endpoints:
+            if name in requested or name not in new.endpoints or not new.endpoints[name].adopted:
                 continue
-            if not self._exists(netns_path(name)):
+            if not self._exists(netns_path(name)) and not self._exists(new.endpoints[name].adopted):
                 vanished.append(name)
                 new.endpoints.pop(name)
                 new.published.pop(name, None)

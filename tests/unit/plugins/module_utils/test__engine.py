@@ -269,9 +269,29 @@ def test_refusals_change_nothing(host):
     assert (host.store.data, host.netlink.links, host.nft.applied) == before
 
 
-def test_a_vanished_namespace_is_collected_by_a_run_of_another_kind(host):
+def test_a_vanished_namespace_keeps_its_record_and_the_next_run_naming_it_makes_it_again(host):
     build(host)
+    allocated = host.store.data["endpoints"]["web"]
+    host.netlink.namespaces.pop("/run/netns/web")
     host.netlink.namespaces.pop("/run/netns/side")
+    other = run(host, PUBLISHED, {"endpoint": "web", "ports": ["8080:80"]})
+    assert not other.collected and host.store.data["endpoints"]["web"] == allocated
+    again = run(host, ENDPOINTS, {"name": "web", "network": "front"},
+                {"name": "side", "mode": "container", "container": "web"})
+    assert not again.collected and "create_netns" in [a.op for a in again.actions]
+    assert host.store.data["endpoints"]["web"] == allocated
+    assert host.netlink.netns_inode("/run/netns/side") == host.netlink.netns_inode("/run/netns/web")
+
+
+def test_an_adopted_namespace_whose_process_is_gone_is_collected(host):
+    build(host)
+    lo = Link("lo", 1, None, 65536, "00:00:00:00:00:00", False, None, None, (), None)
+    host.netlink.namespaces["/proc/42/ns/net"] = {"inode": 4242, "links": {"lo": lo}, "route": (None, None)}
+    run(host, ENDPOINTS, {"name": "job", "pid": 42, "network": "front"})
+    assert host.netlink.netns_inode("/run/netns/job") == 4242
+    host.netlink.namespaces.pop("/proc/42/ns/net")
+    host.netlink.namespaces.pop("/run/netns/job")
     outcome = run(host, NETWORKS, {"name": "front", "subnet": "172.20.0.0/24"})
-    assert outcome.collected == ["side"] and outcome.result(single=False)["collected"] == ["side"]
-    assert "side" not in host.store.data["endpoints"]
+    assert outcome.collected == ["job"] and outcome.result(single=False)["collected"] == ["job"]
+    assert "job" not in host.store.data["endpoints"]
+    assert not [path for path in host.files.files if path.startswith("/etc/netns/job/")]
