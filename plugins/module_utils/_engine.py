@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from typing import Any, Callable, Dict, List, Optional, Sequence
 
 from ansible_collections.linuxnet.containers.plugins.module_utils import _files as files
+from ansible_collections.linuxnet.containers.plugins.module_utils import _restore as restore
 from ansible_collections.linuxnet.containers.plugins.module_utils import _sockets as sockets
 from ansible_collections.linuxnet.containers.plugins.module_utils._desired import desired_sysctls, firewall_state
 from ansible_collections.linuxnet.containers.plugins.module_utils._errors import KernelError
@@ -115,6 +116,19 @@ class Engine:
             resolution = kind.resolve(old, specs, exclusive, where, self.lookups)
             networks, endpoints = kind.scope(resolution.state, resolution.touched)
             return self._run(kind, old, resolution, networks, endpoints)
+
+    def replay(self) -> restore.Report:
+        """Rebuild everything in the store as it is (`linuxnet-containers restore`); in check mode, say what
+        differs from it (`status`). The same read and planner as a module run; the store is not changed."""
+        with self.adapters.store.lock():
+            state = self.adapters.store.load()
+            endpoints, skipped = restore.restorable(state, self.netlink.netns_inode)
+            view = self._read(state, state, endpoints)
+            fw_plan = self.adapters.nft.plan(firewall_state(state))
+            actions = self._plan(state, state, view, fw_plan, set(state.networks), endpoints)
+            if not self.check_mode:
+                self._apply(actions)
+            return restore.Report(state=state, actions=actions, skipped=skipped, applied=not self.check_mode)
 
     # the pipeline ------------------------------------------------------------------------
     def _exists(self, path: str) -> bool:

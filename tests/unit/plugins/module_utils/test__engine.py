@@ -4,9 +4,11 @@
 that the applied actions change, so a second run proves the plan converged."""
 import contextlib
 import dataclasses
+import json
 
 import pytest
 
+from ansible_collections.linuxnet.containers.plugins.module_utils import _cli as cli
 from ansible_collections.linuxnet.containers.plugins.module_utils._engine import Adapters, Engine
 from ansible_collections.linuxnet.containers.plugins.module_utils._errors import InvalidOption
 from ansible_collections.linuxnet.containers.plugins.module_utils._kinds import ENDPOINTS, NETWORKS, PUBLISHED
@@ -295,3 +297,65 @@ def test_an_adopted_namespace_whose_process_is_gone_is_collected(host):
     assert outcome.collected == ["job"] and outcome.result(single=False)["collected"] == ["job"]
     assert "job" not in host.store.data["endpoints"]
     assert not [path for path in host.files.files if path.startswith("/etc/netns/job/")]
+
+
+# restore and status (Engine.replay and the linuxnet-containers command) -----------------------
+def reboot(host):
+    """What a reboot leaves: no namespaces, none of our links, an empty ruleset, default sysctls; store and files kept."""
+    host.netlink.namespaces = {path: space for path, space in host.netlink.namespaces.items()
+                               if not path.startswith("/run/netns/")}
+    host.netlink.links = {"eth0": host.netlink.links["eth0"]}
+    host.netlink.sysctls = {"net.ipv4.ip_forward": "0"}
+    host.nft.applied = None
+
+
+def test_restore_after_a_reboot_rebuilds_the_same_and_the_next_run_changes_nothing(host):
+    build(host)
+    stored = json.dumps(host.store.data, sort_keys=True)
+    links = dict(host.netlink.links)
+    firewall = host.nft.applied
+    mac = host.netlink.namespaces["/run/netns/web"]["links"]["eth0"].mac
+    reboot(host)
+    status = Engine(host, check_mode=True).replay()
+    assert status.drift and {"firewall", "networks", "sysctls", "endpoints"} <= set(status.areas())
+    assert host.netlink.links.keys() == {"eth0"}                      # status changes nothing
+    restored = Engine(host, check_mode=False).replay()
+    assert restored.applied and restored.actions and not restored.skipped
+    assert json.dumps(host.store.data, sort_keys=True) == stored     # the store is not rewritten
+    assert host.netlink.links.keys() == links.keys() and host.nft.applied == firewall
+    assert host.netlink.namespaces["/run/netns/web"]["links"]["eth0"].mac == mac
+    assert host.netlink.netns_inode("/run/netns/side") == host.netlink.netns_inode("/run/netns/web")
+    assert not Engine(host, check_mode=True).replay().drift
+    for kind, items in ((NETWORKS, [{"name": "front", "subnet": "172.20.0.0/24"}]),
+                        (ENDPOINTS, [{"name": "web", "network": "front"},
+                                     {"name": "side", "mode": "container", "container": "web"}]),
+                        (PUBLISHED, [{"endpoint": "web", "ports": ["8080:80"]}])):
+        assert not run(host, kind, *items).changed
+
+
+def test_a_flushed_ruleset_is_status_drift_in_the_firewall_and_restore_heals_it(host, capsys):
+    build(host)
+    assert cli.main(["status"], adapters=host) == 0
+    assert capsys.readouterr().out.splitlines()[-1] == "status: the host matches the store"
+    host.nft.applied = None
+    assert cli.main(["status"], adapters=host) == cli.EXIT_DRIFT
+    out = capsys.readouterr().out
+    assert "differs: firewall: nftables:" in out and out.splitlines()[-1] == "status: drift in firewall"
+    assert cli.main(["restore"], adapters=host) == 0
+    assert "restored: firewall" in capsys.readouterr().out
+    assert cli.main(["status"], adapters=host) == 0
+
+
+def test_an_adopted_endpoint_whose_process_is_gone_is_reported_and_skipped(host):
+    build(host)
+    lo = Link("lo", 1, None, 65536, "00:00:00:00:00:00", True, None, None, (), None)
+    host.netlink.namespaces["/proc/42/ns/net"] = {"inode": 4242, "links": {"lo": lo}, "route": (None, None)}
+    run(host, ENDPOINTS, {"name": "job", "pid": 42, "network": "front"},
+        {"name": "jobside", "mode": "container", "container": "job"})
+    reboot(host)
+    host.netlink.namespaces.pop("/proc/42/ns/net")
+    report = Engine(host, check_mode=False).replay()
+    assert sorted(report.skipped) == ["job", "jobside"] and "adopts it again" in report.skipped["job"]
+    assert "/run/netns/job" not in host.netlink.namespaces and "/run/netns/web" in host.netlink.namespaces
+    assert "job" in host.store.data["endpoints"]
+    assert any(line.startswith("cannot restore endpoint job:") for line in report.lines())
