@@ -123,28 +123,38 @@ class Engine:
         with self.adapters.store.lock():
             state = self.adapters.store.load()
             endpoints, skipped = restore.restorable(state, self.netlink.netns_inode)
-            view = self._read(state, state, endpoints)
+            endpoints |= set(state.pending)
+            view = self._read(state.with_pending(), state, endpoints)
             fw_plan = self.adapters.nft.plan(firewall_state(state))
-            actions = self._plan(state, state, view, fw_plan, set(state.networks), endpoints)
+            actions = self._plan(state.with_pending(), state, view, fw_plan, set(state.networks), endpoints)
             if not self.check_mode:
                 self._apply(actions)
+                self._finish_removals(state)
             return restore.Report(state=state, actions=actions, skipped=skipped, applied=not self.check_mode)
 
     # the pipeline ------------------------------------------------------------------------
+    def _finish_removals(self, state: State) -> None:
+        """Every action applied: the removals are done, so the store stops carrying them."""
+        if state.pending:
+            state.pending = {}
+            self.adapters.store.save(state)
+
     def _exists(self, path: str) -> bool:
         return self.netlink.netns_inode(path) is not None
 
     def _run(self, kind: Kind, old: State, resolution: Resolution, networks, endpoints) -> Outcome:
         new = resolution.state
         collected = self._collect_vanished(old, new, resolution.touched if kind.names_endpoints else ())
-        endpoint_scope = set(endpoints) | set(collected)
+        new.pending = restore.pending_removals(old, new)
+        endpoint_scope = set(endpoints) | set(collected) | set(new.pending)
         network_scope = set(networks)
         for name in endpoint_scope:
             if name in new.endpoints:
                 network_scope.update(a.network for a in new.endpoints[name].attachments)
-        view = self._read(old, new, endpoint_scope)
+        before_all = old.with_pending()
+        view = self._read(before_all, new, endpoint_scope)
         fw_plan = self.adapters.nft.plan(firewall_state(new))
-        actions = self._plan(old, new, view, fw_plan, network_scope, endpoint_scope)
+        actions = self._plan(before_all, new, view, fw_plan, network_scope, endpoint_scope)
         before, after = kind.diff(old, new, resolution.touched, view)
         if fw_plan.changes:
             before["firewall"], after["firewall"] = fw_plan.before, fw_plan.after
@@ -154,6 +164,7 @@ class Engine:
             if actions or new.to_dict() != old.to_dict():
                 self.adapters.store.save(new)
             self._apply(actions)
+            self._finish_removals(new)
         if kind.names_endpoints:
             outcome.inodes = {name: self.netlink.netns_inode(netns_path(name)) for name in resolution.touched
                               if name in new.endpoints}

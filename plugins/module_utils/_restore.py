@@ -52,6 +52,14 @@ def restorable(state: State, inode: Inode) -> Tuple[Set[str], Dict[str, str]]:
     return set(state.endpoints) - set(skipped), skipped
 
 
+def pending_removals(old: State, new: State) -> dict:
+    """The endpoints whose teardown this run owes: removed now, or left unfinished by a run killed halfway."""
+    removed = {name: endpoint for name, endpoint in old.endpoints.items() if name not in new.endpoints}
+    removed.update({name: endpoint for name, endpoint in old.pending.items()
+                    if name not in new.endpoints and name not in removed})
+    return removed
+
+
 def area(op: str, kwargs: dict) -> str:
     if op in AREAS:
         return AREAS[op]

@@ -359,3 +359,67 @@ def test_an_adopted_endpoint_whose_process_is_gone_is_reported_and_skipped(host)
     assert "/run/netns/job" not in host.netlink.namespaces and "/run/netns/web" in host.netlink.namespaces
     assert "job" in host.store.data["endpoints"]
     assert any(line.startswith("cannot restore endpoint job:") for line in report.lines())
+
+
+# a teardown killed after the state is saved --------------------------------------------------------
+class Killed(Exception):
+    pass
+
+
+def kill_at(host, op):
+    """Make the adapter call `op` die as a run killed there would: nothing of it or after it happens."""
+    target = host.netlink if hasattr(host.netlink, op) else host.files
+
+    def die(**_kwargs):
+        raise Killed(op)
+
+    setattr(target, op, die)
+    return target, op
+
+
+@pytest.mark.parametrize("op", ["delete_link", "remove_netns", "remove_endpoint_dir"])
+@pytest.mark.parametrize("how", ["absent", "exclusive"])
+def test_a_teardown_killed_after_the_save_leaves_nothing_unowned(host, op, how):
+    build(host)
+    run(host, ENDPOINTS, {"name": "api", "network": "front"})
+    assert "/etc/netns/api/hosts" in host.files.files
+    original = getattr(host.netlink if hasattr(host.netlink, op) else host.files, op)
+    target, name = kill_at(host, op)
+    if how == "absent":
+        request = [{"name": "api", "state": "absent"}]
+    else:
+        request = [{"name": "web", "network": "front"}, {"name": "side", "mode": "container", "container": "web"}]
+    with pytest.raises(Killed):
+        run(host, ENDPOINTS, *request, exclusive=how == "exclusive")
+    assert "api" not in host.store.data["endpoints"] and "api" in host.store.data["pending"]
+    setattr(target, name, original)
+    # the next run, whatever it names (here nothing but the endpoints that stay), finishes the teardown
+    again = run(host, ENDPOINTS, *request[-1:]) if how == "absent" else run(host, ENDPOINTS, *request, exclusive=True)
+    assert again.changed
+    assert not [path for path in host.files.files if path.startswith("/etc/netns/api/")]
+    assert "/run/netns/api" not in host.netlink.namespaces
+    assert not [l for l in host.netlink.links.values() if l.alias and "endpoint=api " in l.alias]
+    assert host.store.data["pending"] == {}
+    assert not run(host, ENDPOINTS, *request[-1:]).changed
+
+
+def test_with_no_endpoints_left_exclusive_removes_every_name_even_after_a_kill(host):
+    build(host)
+    target, name = kill_at(host, "remove_netns")
+    with pytest.raises(Killed):
+        run(host, ENDPOINTS, exclusive=True)
+    del target.__dict__[name]
+    assert not run(host, NETWORKS, {"name": "front", "subnet": "172.20.0.0/24"}).collected
+    assert [p for p in host.netlink.namespaces if p.startswith("/run/netns/")] == []
+    assert not [path for path in host.files.files if path.startswith("/etc/netns/")]
+
+
+def test_restore_finishes_a_killed_teardown_too(host):
+    build(host)
+    target, name = kill_at(host, "remove_netns")
+    with pytest.raises(Killed):
+        run(host, ENDPOINTS, {"name": "side", "state": "absent"})
+    del target.__dict__[name]
+    assert cli.main(["restore"], adapters=host) == 0
+    assert "/run/netns/side" not in host.netlink.namespaces and host.store.data["pending"] == {}
+    assert not [path for path in host.files.files if path.startswith("/etc/netns/side/")]
