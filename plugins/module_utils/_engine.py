@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from typing import Any, Callable, Dict, List, Optional, Sequence
 
 from ansible_collections.linuxnet.containers.plugins.module_utils import _files as files
+from ansible_collections.linuxnet.containers.plugins.module_utils import _limits as limits
 from ansible_collections.linuxnet.containers.plugins.module_utils import _restore as restore
 from ansible_collections.linuxnet.containers.plugins.module_utils import _sockets as sockets
 from ansible_collections.linuxnet.containers.plugins.module_utils._desired import desired_sysctls, firewall_state
@@ -47,12 +48,13 @@ class Adapters:
     store: Any                        # lock, load, save (_store.Store)
     files: Any = files                # /etc/netns files and the host's resolv.conf (_files)
     port_owner: Callable[[str, Optional[str], int], Optional[str]] = sockets.listening_owner
+    neigh_limit: Callable[[], Optional[int]] = lambda: None   # the host's gc_thresh3 (_limits.gc_thresh3)
 
     @classmethod
     def real(cls, runner: Runner) -> "Adapters":
         nft = Nftables(runner)
         nft.require()
-        return cls(netlink=Netlink(), nft=nft, store=Store())
+        return cls(netlink=Netlink(), nft=nft, store=Store(), neigh_limit=lambda: limits.gc_thresh3(runner))
 
     def close(self) -> None:
         self.netlink.close()
@@ -114,6 +116,7 @@ class Engine:
         with self.adapters.store.lock():
             old = self.adapters.store.load()
             resolution = kind.resolve(old, specs, exclusive, where, self.lookups)
+            limits.check_bridge_ports(old, resolution.state)
             networks, endpoints = kind.scope(resolution.state, resolution.touched)
             return self._run(kind, old, resolution, networks, endpoints)
 
@@ -159,7 +162,8 @@ class Engine:
         if fw_plan.changes:
             before["firewall"], after["firewall"] = fw_plan.before, fw_plan.after
         outcome = Outcome(kind=kind, names=resolution.touched, new=new, actions=actions, before=before, after=after,
-                          sysctls=desired_sysctls(new), collected=collected, warnings=self._foreign_drop_warnings(new))
+                          sysctls=desired_sysctls(new), collected=collected,
+                          warnings=self._foreign_drop_warnings(new) + self._neigh_warnings(new))
         if not self.check_mode:
             if actions or new.to_dict() != old.to_dict():
                 self.adapters.store.save(new)
@@ -204,6 +208,11 @@ class Engine:
                 "set accept_in_foreign_firewalls: true on the network to add accept rules for its bridge there "
                 "(see docs/troubleshooting.md)" % chain
                 for chain in self.adapters.nft.foreign_forward_drops()]
+
+    def _neigh_warnings(self, state: State) -> List[str]:
+        if not limits.attachments(state):
+            return []
+        return limits.neigh_warnings(state, self.adapters.neigh_limit())
 
     def _collect_vanished(self, old: State, new: State, requested: Sequence[str]) -> List[str]:
         """Adopted endpoints whose name and process are both gone: drop their records and leftovers.

@@ -9,8 +9,9 @@ import json
 import pytest
 
 from ansible_collections.linuxnet.containers.plugins.module_utils import _cli as cli
+from ansible_collections.linuxnet.containers.plugins.module_utils import _limits as limits
 from ansible_collections.linuxnet.containers.plugins.module_utils._engine import Adapters, Engine
-from ansible_collections.linuxnet.containers.plugins.module_utils._errors import InvalidOption
+from ansible_collections.linuxnet.containers.plugins.module_utils._errors import Conflict, InvalidOption
 from ansible_collections.linuxnet.containers.plugins.module_utils._kinds import ENDPOINTS, NETWORKS, PUBLISHED
 from ansible_collections.linuxnet.containers.plugins.module_utils._models import State
 from ansible_collections.linuxnet.containers.plugins.module_utils._netlink import Link, NetnsView
@@ -423,3 +424,23 @@ def test_restore_finishes_a_killed_teardown_too(host):
     assert cli.main(["restore"], adapters=host) == 0
     assert "/run/netns/side" not in host.netlink.namespaces and host.store.data["pending"] == {}
     assert not [path for path in host.files.files if path.startswith("/etc/netns/side/")]
+
+
+# kernel limits ------------------------------------------------------------------------------------
+def test_the_neighbour_table_warning_comes_in_check_mode_too(host):
+    build(host)
+    host.neigh_limit = lambda: 2
+    preview = run(host, ENDPOINTS, {"name": "api", "network": "front"}, check=True)
+    assert [w for w in preview.warnings if "gc_thresh3 (2)" in w]
+    host.neigh_limit = lambda: 1024
+    assert not [w for w in run(host, ENDPOINTS, {"name": "api", "network": "front"}).warnings if "gc_thresh3" in w]
+
+
+def test_an_attachment_past_the_bridge_port_limit_is_refused_before_any_change(host, monkeypatch):
+    build(host)
+    monkeypatch.setattr(limits, "BRIDGE_PORTS", 2)
+    monkeypatch.setattr(limits.check_bridge_ports, "__defaults__", (2,))
+    before = (dict(host.store.data), dict(host.netlink.links))
+    with pytest.raises(Conflict, match="network front would have 3 endpoints on bridge .* at most 2 ports"):
+        run(host, ENDPOINTS, {"name": "api", "network": "front"}, {"name": "db", "network": "front"})
+    assert (host.store.data, host.netlink.links) == before
