@@ -52,10 +52,9 @@ def main(argv: Optional[Sequence[str]] = None, adapters=None) -> int:
         with Engine(adapters, check_mode=args.command == "status") as engine:
             report = engine.replay()
     except (LinuxnetError, OSError) as exc:
-        print("linuxnet-containers %s: %s" % (args.command, exc), file=sys.stderr)
+        sys.stderr.write("linuxnet-containers %s: %s\n" % (args.command, exc))
         return EXIT_ERROR
-    for line in report.lines():
-        print(line)
+    sys.stdout.write("".join(line + "\n" for line in report.lines()))
     if args.command == "status" and report.drift:
         return EXIT_DRIFT
     return 0

@@ -95,8 +95,8 @@ class Report:
         if self.applied:
             lines.append("restore: %d changes" % len(self.actions) if self.actions else "restore: nothing to do")
         elif self.drift:
-            lines.append("status: drift in %s" % ", ".join(self.areas() + (["adopted endpoints"] if self.skipped
-                                                                             else [])))
+            areas = self.areas() + (["adopted endpoints"] if self.skipped else [])
+            lines.append("status: drift in %s" % ", ".join(areas))
         else:
             lines.append("status: the host matches the store")
         return lines

@@ -228,7 +228,7 @@ sysctls:
   sample: {"net.ipv4.ip_forward": "1"}
 collected:
   description:
-    - Adopted endpoints (O(pid), O(netns_path)) whose name and process had both vanished; their records and
+    - Adopted endpoints (M(linuxnet.containers.netns_endpoint) with C(pid) or C(netns_path)) whose name and process had both vanished; their records and
       leftovers (links, ports, files) were removed. A namespace the collection created keeps its record when it
       vanishes, and is made again by the next run that names it or by C(linuxnet-containers restore).
   returned: when any

@@ -10,9 +10,9 @@ module: restore_service
 short_description: Install the linuxnet-containers command and its systemd unit, which restore the host at boot
 version_added: 0.2.0
 description:
-  - Installs C(linuxnet-containers) in O(sbin_dir): C(linuxnet-containers restore) rebuilds everything in the state
+  - Installs C(linuxnet-containers) in O(sbin_dir). C(linuxnet-containers restore) rebuilds everything in the state
     store (networks, namespaces under the same names, veths, addresses, MACs, routes, published ports with the same
-    host ports, the firewall table, sysctls, C(/etc/netns) files) without a controller;
+    host ports, the firewall table, sysctls, C(/etc/netns) files) without a controller.
     C(linuxnet-containers status) prints what is managed and what differs from the store, and exits 1 on drift.
   - The command runs a copy of this collection's own engine, installed under O(lib_dir) from this module's
     payload, so it plans exactly what the modules would; re-run this module after upgrading the collection.
