@@ -22,6 +22,8 @@ from dataclasses import dataclass, field
 from typing import Any, Callable, Dict, List, Optional, Sequence
 
 from ansible_collections.linuxnet.containers.plugins.module_utils import _files as files
+from ansible_collections.linuxnet.containers.plugins.module_utils import _limits as limits
+from ansible_collections.linuxnet.containers.plugins.module_utils import _restore as restore
 from ansible_collections.linuxnet.containers.plugins.module_utils import _sockets as sockets
 from ansible_collections.linuxnet.containers.plugins.module_utils._desired import desired_sysctls, firewall_state
 from ansible_collections.linuxnet.containers.plugins.module_utils._errors import KernelError, UnknownReference
@@ -46,12 +48,13 @@ class Adapters:
     store: Any                        # lock, load, save (_store.Store)
     files: Any = files                # /etc/netns files and the host's resolv.conf (_files)
     port_owner: Callable[[str, Optional[str], int], Optional[str]] = sockets.listening_owner
+    neigh_limit: Callable[[], Optional[int]] = lambda: None   # the host's gc_thresh3 (_limits.gc_thresh3)
 
     @classmethod
     def real(cls, runner: Runner) -> "Adapters":
         nft = Nftables(runner)
         nft.require()
-        return cls(netlink=Netlink(), nft=nft, store=Store())
+        return cls(netlink=Netlink(), nft=nft, store=Store(), neigh_limit=lambda: limits.gc_thresh3(runner))
 
     def close(self) -> None:
         self.netlink.close()
@@ -119,6 +122,7 @@ class Engine:
                 if not self.check_mode:
                     raise
                 return self._assumed(kind, old, specs, exc)
+            limits.check_bridge_ports(old, resolution.state)
             networks, endpoints = kind.scope(resolution.state, resolution.touched)
             outcome = self._run(kind, old, resolution, networks, endpoints)
         outcome.names = [getattr(spec, kind.key) for spec in specs]   # results in the order the task lists them
@@ -134,30 +138,55 @@ class Engine:
         return Outcome(kind=kind, names=[], new=old, actions=[Action("record", {}, text)], before={}, after={},
                        warnings=[text + ": the preview of this task is incomplete"])
 
+    def replay(self) -> restore.Report:
+        """Rebuild everything in the store as it is (`linuxnet-containers restore`); in check mode, say what
+        differs from it (`status`). The same read and planner as a module run; the store is not changed."""
+        with self.adapters.store.lock():
+            state = self.adapters.store.load()
+            endpoints, skipped = restore.restorable(state, self.netlink.netns_inode)
+            endpoints |= set(state.pending)
+            view = self._read(state.with_pending(), state, endpoints)
+            fw_plan = self.adapters.nft.plan(firewall_state(state))
+            actions = self._plan(state.with_pending(), state, view, fw_plan, set(state.networks), endpoints)
+            if not self.check_mode:
+                self._apply(actions)
+                self._finish_removals(state)
+            return restore.Report(state=state, actions=actions, skipped=skipped, applied=not self.check_mode)
+
     # the pipeline ------------------------------------------------------------------------
+    def _finish_removals(self, state: State) -> None:
+        """Every action applied: the removals are done, so the store stops carrying them."""
+        if state.pending:
+            state.pending = {}
+            self.adapters.store.save(state)
+
     def _exists(self, path: str) -> bool:
         return self.netlink.netns_inode(path) is not None
 
     def _run(self, kind: Kind, old: State, resolution: Resolution, networks, endpoints) -> Outcome:
         new = resolution.state
         collected = self._collect_vanished(old, new, resolution.touched if kind.names_endpoints else ())
-        endpoint_scope = set(endpoints) | set(collected)
+        new.pending = restore.pending_removals(old, new)
+        endpoint_scope = set(endpoints) | set(collected) | set(new.pending)
         network_scope = set(networks)
         for name in endpoint_scope:
             if name in new.endpoints:
                 network_scope.update(a.network for a in new.endpoints[name].attachments)
-        view = self._read(old, new, endpoint_scope)
+        before_all = old.with_pending()
+        view = self._read(before_all, new, endpoint_scope)
         fw_plan = self.adapters.nft.plan(firewall_state(new))
-        actions = self._plan(old, new, view, fw_plan, network_scope, endpoint_scope)
+        actions = self._plan(before_all, new, view, fw_plan, network_scope, endpoint_scope)
         before, after = kind.diff(old, new, resolution.touched, view)
         if fw_plan.changes:
             before["firewall"], after["firewall"] = fw_plan.before, fw_plan.after
         outcome = Outcome(kind=kind, names=resolution.touched, new=new, actions=actions, before=before, after=after,
-                          sysctls=desired_sysctls(new), collected=collected, warnings=self._foreign_drop_warnings(new))
+                          sysctls=desired_sysctls(new), collected=collected,
+                          warnings=self._foreign_drop_warnings(new) + self._neigh_warnings(new))
         if not self.check_mode:
             if actions or new.to_dict() != old.to_dict():
                 self.adapters.store.save(new)
             self._apply(actions)
+            self._finish_removals(new)
         if kind.names_endpoints:
             outcome.inodes = {name: self.netlink.netns_inode(netns_path(name)) for name in resolution.touched
                               if name in new.endpoints}
@@ -197,13 +226,21 @@ class Engine:
                 "(see docs/troubleshooting.md)" % chain
                 for chain in self.adapters.nft.foreign_forward_drops()]
 
+    def _neigh_warnings(self, state: State) -> List[str]:
+        if not limits.attachments(state):
+            return []
+        return limits.neigh_warnings(state, self.adapters.neigh_limit())
+
     def _collect_vanished(self, old: State, new: State, requested: Sequence[str]) -> List[str]:
-        """Endpoints whose namespace name was deleted behind our back: drop their records and leftovers."""
+        """Adopted endpoints whose name and process are both gone: drop their records and leftovers.
+
+        A namespace the collection created keeps its record and allocations when it vanishes (a reboot,
+        `ip netns del`): restore, or the next run that names it, creates it again."""
         vanished = []
         for name in sorted(old.endpoints):
-            if name in requested or name not in new.endpoints:
+            if name in requested or name not in new.endpoints or not new.endpoints[name].adopted:
                 continue
-            if not self._exists(netns_path(name)):
+            if not self._exists(netns_path(name)) and not self._exists(new.endpoints[name].adopted):
                 vanished.append(name)
                 new.endpoints.pop(name)
                 new.published.pop(name, None)
