@@ -489,7 +489,7 @@ def plot(summary, tools, path):
     plt.close(fig)
 
 
-def write_doc(results, args, path, png):
+def write_doc(results, args, path, png, json_path):
     summary = summarize(results["runs"])
     tools = [t for t in TOOLS if any(k[0] == t for k in summary)]
     sizes = sorted({n for (_, n, p) in summary if p == 1})
@@ -528,7 +528,8 @@ def write_doc(results, args, path, png):
         lines += ["- %s: %s" % (LABELS[tool], why) for tool, why in skipped.items()]
         lines += ["- %s at N = %d × %d: %s" % (LABELS[k[0]], k[1], k[2], e[:400]) for k, e in errors]
         lines.append("")
-    lines += ["Raw results: [`performance.json`](performance.json).", ""]
+    lines += ["Raw results: [`%s`](%s)." % ((os.path.basename(json_path),) * 2), ""]
+    os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
     with open(path, "w", encoding="utf-8") as handle:
         handle.write("\n".join(lines))
     plot(summary, tools, png)
@@ -621,7 +622,8 @@ def main(argv=None):
             results["skipped"][tool] = why
             log("skipping %s: %s" % (tool, why))
     tools = [t for t in tools if t not in results["skipped"]]
-    json_path = args.json or os.path.join(os.path.dirname(args.doc), "performance.json")
+    json_path = args.json or os.path.join(os.path.dirname(os.path.abspath(args.doc)), "performance.json")
+    os.makedirs(os.path.dirname(os.path.abspath(json_path)), exist_ok=True)
     subprocess.run([os.path.join(ROOT, "scripts", "bootstrap.sh")], check=True, stdout=subprocess.DEVNULL)
     bench = Bench(args.sample)
     try:
@@ -644,7 +646,7 @@ def main(argv=None):
     finally:
         bench.close()
     if not args.no_doc:
-        write_doc(results, args, args.doc, args.plot)
+        write_doc(results, args, args.doc, args.plot, json_path)
         log("wrote %s and %s" % (args.doc, args.plot))
     log("raw results in %s" % json_path)
     return 0 if all("error" not in r for r in results["runs"]) else 1
