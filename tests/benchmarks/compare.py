@@ -42,7 +42,7 @@ sys.path.insert(0, HERE)
 from harness import ROOT, SYSTEM_PYTHON, VENV_BIN, VENV_PYTHON, Sandbox  # noqa: E402  pylint: disable=wrong-import-position
 import workload as w  # noqa: E402  pylint: disable=wrong-import-position
 
-TOOLS = ["modules", "role", "lower", "naive", "cni", "netavark"]
+TOOLS = ["modules", "role", "lower", "naive", "cni", "netavark", "floor"]
 LABELS = {
     "modules": "this collection, three batch module tasks in one playbook",
     "role": "this collection, through the role",
@@ -50,9 +50,10 @@ LABELS = {
     "naive": "naive ip/nft command per step",
     "cni": "CNI reference plugins 1.1.1 (bridge, host-local, portmap, loopback)",
     "netavark": "netavark 1.4",
+    "floor": "Ansible's floor: the same playbook with three ansible.builtin.ping tasks (no work)",
 }
 SHORT = {"modules": "collection (modules)", "role": "collection (role)", "lower": "lower bound",
-         "naive": "naive ip/nft", "cni": "CNI plugins", "netavark": "netavark"}
+         "naive": "naive ip/nft", "cni": "CNI plugins", "netavark": "netavark", "floor": "Ansible floor"}
 PACKAGES = {"cni": ("containernetworking-plugins", "/usr/lib/cni/bridge"),
             "netavark": ("netavark", "/usr/lib/podman/netavark")}
 CALLBACKS = os.pathsep.join([os.path.join(HERE, "callback_plugins"), os.path.join(ROOT, "tests", "integration",
@@ -275,6 +276,16 @@ MODULES_TEARDOWN = """- hosts: localhost
       linuxnet.containers.container_network:
         networks: "{{ bench_networks | map('combine', {'state': 'absent'}) }}"
 """
+FLOOR_PLAY = """- hosts: localhost
+  gather_facts: false
+  tasks:
+    - name: ping 1
+      ansible.builtin.ping:
+    - name: ping 2
+      ansible.builtin.ping:
+    - name: ping 3
+      ansible.builtin.ping:
+"""
 ROLE_PLAY = """- hosts: localhost
   gather_facts: false
   roles:
@@ -364,7 +375,14 @@ def run_script(bench, tool, count, ports):
 def run_tool(bench, tool, count, ports):
     log("%s: N=%d x %d port(s)" % (tool, count, ports))
     try:
-        if tool in ("modules", "role"):
+        if tool == "floor":
+            seconds, error, tasks, peak = bench.playbook("floor", FLOOR_PLAY, collection_vars(count, ports, False))
+            result = {"setup": round(seconds, 3), "rss_kib": peak, "traffic": {"tried": 0, "ok": 0, "failures": []},
+                      "tasks": {"setup": [{"task": t["task"], "seconds": t["seconds"], "status": t["status"]}
+                                          for t in tasks]}}
+            if error:
+                result["error"] = error
+        elif tool in ("modules", "role"):
             result = run_collection(bench, tool, count, ports)
         else:
             result = run_script(bench, tool, count, ports)
@@ -442,6 +460,10 @@ def table(summary, count, ports, tools):
             lines.append("| %s | failed: %s | | | | | | | |" % (LABELS[tool], item["errors"][0][:200].replace("|", "/")))
             continue
         setup = item["setup"]
+        if tool == "floor":
+            lines.append("| %s | %s | – | – | – | – | %s | – | – |" % (
+                LABELS[tool], fmt(setup), fmt(item["rss_mib"], 0) if item["rss_mib"] else "–"))
+            continue
         ratio = "%.1f" % (setup / lower) if lower and setup else "–"
         rerun = fmt(item["rerun"]) if item["rerun"] is not None else ("– (%s)" % item["notes"][0] if item["notes"]
                                                                       else "–")
@@ -476,9 +498,14 @@ def plot(summary, tools, path):
         points = sorted((n, item["setup"]) for (t, n, p), item in summary.items()
                         if t == tool and p == 1 and item["setup"])
         if points:
-            axis.plot([p[0] for p in points], [p[1] for p in points], marker="o", label=SHORT[tool])
+            axis.plot([p[0] for p in points], [p[1] for p in points], marker="o", label=SHORT[tool],
+                      linestyle="--" if tool == "floor" else "-")
     axis.set_xscale("log")
     axis.set_yscale("log")
+    sizes = sorted({n for (_, n, p) in summary if p == 1})
+    axis.set_xticks(sizes)
+    axis.set_xticklabels([str(n) for n in sizes])
+    axis.minorticks_off()
     axis.set_xlabel("endpoints N (each: namespace, veth, address, default route, one published TCP port)")
     axis.set_ylabel("setup seconds (median)")
     axis.set_title("Setting up N endpoints on one bridge, 2 shared cores")
@@ -503,6 +530,19 @@ def write_doc(results, args, path, png, json_path):
              "own tests and benchmarks at the same time; expect ±30 % or more between runs. The ratios between "
              "tools measured in the same run are what counts, not the absolute seconds.", "",
              "![setup seconds against N, log scale](%s)" % os.path.basename(png), ""]
+    if largest:
+        def get(tool, field="setup"):
+            return (summary.get((tool, largest, 1)) or {}).get(field)
+        ratios = []
+        for tool in ("modules", "role"):
+            if get(tool) and get("lower"):
+                ratios.append("%s sets up N = %d in %.1f× the lower bound's time" % (SHORT[tool], largest,
+                                                                                   get(tool) / get("lower")))
+            for peer in ("cni", "netavark"):
+                if get(tool) and get(peer):
+                    ratios.append("%s in %.2f× the time of %s" % (SHORT[tool], get(tool) / get(peer), SHORT[peer]))
+        if ratios:
+            lines += ["In this run: " + "; ".join(ratios) + ".", ""]
     lines += [METHOD, ""]
     for count in sorted(sizes, reverse=True):
         lines += ["## N = %d" % count, "", table(summary, count, 1, tools), ""]
@@ -521,6 +561,13 @@ def write_doc(results, args, path, png, json_path):
             if breakdown:
                 lines += ["## Where the time goes: %s, N = %d (median seconds per task)" % (SHORT[tool], largest), "",
                           breakdown, ""]
+        floor = summary.get(("floor", largest, 1))
+        if floor and floor["ok_reps"]:
+            pings = [v for k, v in floor["tasks"].items() if k.startswith("setup|ping")]
+            lines += ["Ansible's floor (`--tools floor`: a playbook of three `ansible.builtin.ping` tasks, same "
+                      "interpreter wrapper and variables): the whole process %s s, one task %s s (median). "
+                      "A module task costs at least that much before it does any work." % (
+                          fmt(floor["setup"]), fmt(median(pings))), ""]
     errors = [(k, e) for k, item in summary.items() for e in item["errors"]]
     skipped = results.get("skipped", {})
     if errors or skipped:
@@ -578,7 +625,8 @@ After setup (untimed) one process opens a TCP listener on port 80 inside every n
 the sandbox's LAN namespace (198.51.100.2) connects to every published port on the host's address
 198.51.100.1, or at large N to the ports of an even sample of endpoints (the kernel's neighbour table, 1024
 entries host-wide, cannot hold two entries per endpoint beyond about 500); each reply must name the right
-namespace ("traffic ok"). Teardown time includes waiting until the kernel has removed every veth, so the
+namespace ("traffic ok"); a port that does not answer within 3 s is tried once more after the others (runs
+recorded without a `retried` count in the JSON predate that and count a first timeout as a failure). Teardown time includes waiting until the kernel has removed every veth, so the
 next tool sees a clean host. Leftovers are counted after teardown against the state before the tool ran:
 links, named namespaces, nftables tables and rules (iptables-nft rules included) and state files
 (`/etc/netns`, `/run/linuxnet-containers`, host-local's and the runtimes' directories); "per endpoint"
@@ -605,7 +653,11 @@ def main(argv=None):
     parser.add_argument("--doc", default=os.path.join(ROOT, "docs", "performance.md"))
     parser.add_argument("--plot", default=os.path.join(ROOT, "docs", "performance.png"))
     parser.add_argument("--no-doc", action="store_true", help="only the JSON results, no Markdown or plot")
+    parser.add_argument("--from-json", help="comma-separated result files of earlier runs: merge them and only "
+                                            "write the Markdown and the plot")
     args = parser.parse_args(argv)
+    if args.from_json:
+        return render(args)
     if os.geteuid() != 0:
         parser.error("run it as root: it creates namespaces inside a sandbox host")
     tools = [t for t in args.tools.split(",") if t]
@@ -650,6 +702,29 @@ def main(argv=None):
         log("wrote %s and %s" % (args.doc, args.plot))
     log("raw results in %s" % json_path)
     return 0 if all("error" not in r for r in results["runs"]) else 1
+
+
+def render(args):
+    merged = None
+    for path in args.from_json.split(","):
+        with open(path, encoding="utf-8") as handle:
+            data = json.load(handle)
+        if merged is None:
+            merged = data
+        else:
+            merged["runs"] += data["runs"]
+            merged["skipped"].update(data["skipped"])
+            merged["nat_rules"].update(data["nat_rules"])
+            merged["command"] += "` and `" + data["command"]
+    args.repeat = max(sum(1 for r in merged["runs"] if (r["tool"], r["n"], r["ports"]) == key)
+                      for key in {(r["tool"], r["n"], r["ports"]) for r in merged["runs"]})
+    json_path = args.json or os.path.join(os.path.dirname(os.path.abspath(args.doc)), "performance.json")
+    if os.path.abspath(json_path) not in [os.path.abspath(p) for p in args.from_json.split(",")]:
+        with open(json_path, "w", encoding="utf-8") as handle:
+            json.dump(merged, handle, indent=1)
+    write_doc(merged, args, args.doc, args.plot, json_path)
+    log("wrote %s and %s from %s" % (args.doc, args.plot, args.from_json))
+    return 0
 
 
 def measure_nat_rules(bench, count, ports):
