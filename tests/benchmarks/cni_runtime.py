@@ -56,8 +56,8 @@ def call(plugin, command, i, ifname, config):
     proc = subprocess.run([os.path.join(CNI_PATH, plugin)], input=json.dumps(config), capture_output=True,
                           text=True, env=env, check=False)
     if proc.returncode != 0:
-        raise PluginError("%s %s for %s: rc=%d %s%s" % (plugin, command, w.name(i), proc.returncode,
-                                                       proc.stdout.strip(), proc.stderr.strip()))
+        raise PluginError("%s %s for %s: rc=%d %s%s" % (
+            plugin, command, w.name(i), proc.returncode, proc.stdout.strip(), proc.stderr.strip()))
     return json.loads(proc.stdout) if proc.stdout.strip() else None
 
 
@@ -76,7 +76,7 @@ def plugin_config(plugin, runtime, prev):
 
 def runtime_config(i, ports):
     return {"portMappings": [{"hostPort": hp, "containerPort": cp, "protocol": "tcp"}
-                             for _, _, hp, _, cp in w.publishes(i + 1, ports)[i * ports:]],
+                             for _i, _j, hp, _a, cp in w.publishes(i + 1, ports)[i * ports:]],
             "ips": ["%s/%d" % (w.address(i), w.PREFIX)]}
 
 

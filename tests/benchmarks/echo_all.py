@@ -45,7 +45,7 @@ def main(ports, names):
             os.close(fd)
     print("ready %d" % os.getpid(), flush=True)
     while True:
-        for key, _ in selector.select():
+        for key, _events in selector.select():
             try:
                 conn, peer = key.fileobj.accept()
             except BlockingIOError:

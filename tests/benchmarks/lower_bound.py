@@ -35,7 +35,7 @@ def veth(i):
 
 
 def ruleset(count, ports):
-    elements = ",\n".join("    tcp . %d : %s . %d" % (hp, addr, cp) for _, _, hp, addr, cp in w.publishes(count, ports))
+    elements = ",\n".join("    tcp . %d : %s . %d" % (hp, addr, cp) for _i, _j, hp, addr, cp in w.publishes(count, ports))
     return """table ip %(table)s {
   map published {
     type inet_proto . inet_service : ipv4_addr . inet_service

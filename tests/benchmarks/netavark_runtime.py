@@ -37,7 +37,7 @@ def options(i, ports):
         "networks": {w.NETWORK: {"static_ips": [w.address(i)], "interface_name": "eth0"}},
         "network_info": {w.NETWORK: NETWORK},
         "port_mappings": [{"host_ip": "", "container_port": cp, "host_port": hp, "range": 1, "protocol": "tcp"}
-                          for _, _, hp, _, cp in w.publishes(i + 1, ports)[i * ports:]],
+                          for _i, _j, hp, _a, cp in w.publishes(i + 1, ports)[i * ports:]],
     }
 
 
@@ -45,8 +45,8 @@ def call(command, i, ports):
     proc = subprocess.run([NETAVARK, "--config", CONFIG_DIR, command, nsutil.path(w.name(i))],
                           input=json.dumps(options(i, ports)), capture_output=True, text=True, check=False)
     if proc.returncode != 0:
-        raise RuntimeError("netavark %s for %s: rc=%d %s%s" % (command, w.name(i), proc.returncode,
-                                                              proc.stdout.strip(), proc.stderr.strip()))
+        raise RuntimeError("netavark %s for %s: rc=%d %s%s" % (
+            command, w.name(i), proc.returncode, proc.stdout.strip(), proc.stderr.strip()))
 
 
 def setup(count, ports):
