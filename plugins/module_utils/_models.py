@@ -235,6 +235,14 @@ class State:
     def endpoints_on(self, network: str) -> list:
         return sorted(e.name for e in self.endpoints.values() if e.attachment(network))
 
+    def members(self) -> dict:
+        """network -> [(endpoint name, its attachment)] sorted by name, for every network: one pass."""
+        found: dict = {}
+        for endpoint in sorted(self.endpoints.values(), key=lambda e: e.name):
+            for attachment in endpoint.attachments:
+                found.setdefault(attachment.network, []).append((endpoint.name, attachment))
+        return found
+
     def namespace_owner(self, name: str) -> Optional[Endpoint]:
         """The endpoint whose namespace endpoint `name` uses: itself, or for container mode the end of the
         chain of shared namespaces; None when a link of the chain is missing (or the chain loops)."""

@@ -49,6 +49,7 @@ class FakeNetlink:
         return None if inode is None else (0, inode)
 
     def netns_view(self, path):
+        self.calls.append(("netns_view", path))
         space = self.namespaces[path]
         gateway, dev = space["route"]
         return NetnsView(inode=space["inode"], links=dict(space["links"]), default_gateway=gateway, default_dev=dev)
@@ -106,6 +107,11 @@ class FakeNetlink:
                 for peer in [n for n in space["links"] if n.startswith("eth")]:
                     if not any(link.alias and link.master and host == ifname for host, link in self.links.items()):
                         space["links"].pop(peer, None)
+
+    def delete_links(self, ifnames, netns=None):
+        self.calls.append(("delete_links", tuple(sorted(ifnames))))
+        for ifname in ifnames:
+            self.delete_link(ifname, netns)
 
     def set_default_route(self, netns, gateway, dev):
         self.namespaces[netns]["route"] = (gateway, dev)
@@ -512,3 +518,38 @@ def test_results_follow_the_order_of_the_task(host):
     items = [{"name": "zeta", "network": "front"}, {"name": "alpha", "mode": "none"}, {"name": "mid", "network": "front"}]
     outcome = run(host, ENDPOINTS, *items)
     assert [e["name"] for e in outcome.result(single=False)["endpoints"]] == ["zeta", "alpha", "mid"]
+
+
+def test_a_network_run_that_changes_nothing_reads_no_endpoint(host):
+    """Its cost must not grow with the endpoints it does not touch: no namespace read, no file read."""
+    build(host)
+    host.netlink.calls.clear()
+    reads = []
+    host.files.read_endpoint_files = lambda name: reads.append(name) or {}
+    again = run(host, NETWORKS, {"name": "front", "subnet": "172.20.0.0/24"})
+    assert not again.changed and reads == []
+    assert not [call for call in host.netlink.calls if call[0] == "netns_view"]
+    moved = run(host, NETWORKS, {"name": "front", "subnet": "172.20.0.0/24", "mtu": 1400}, check=True)
+    assert "set_mtu" in [a.op for a in moved.actions] and ("netns_view", "/run/netns/web") in host.netlink.calls
+
+
+def test_one_new_endpoint_rewrites_its_peers_hosts_files_and_nothing_else(host):
+    build(host)
+    run(host, ENDPOINTS, {"name": "db", "mode": "none"})
+    written = run(host, ENDPOINTS, {"name": "api", "network": "front"})
+    paths = sorted(a.kwargs["path"] for a in written.actions if a.op == "write_text")
+    assert paths == ["/etc/netns/api/hosts", "/etc/netns/api/resolv.conf", "/etc/netns/side/hosts",
+                     "/etc/netns/web/hosts"]
+    assert "172.20.0.3\tapi" in host.files.files["/etc/netns/side/hosts"]
+
+
+def test_removed_veths_go_to_the_kernel_in_one_batch(host):
+    build(host)
+    run(host, ENDPOINTS, {"name": "a", "network": "front"}, {"name": "b", "network": "front"})
+    host.netlink.calls.clear()
+    gone = run(host, ENDPOINTS, {"name": "a", "state": "absent"}, {"name": "b", "state": "absent"},
+               {"name": "web", "state": "absent"}, {"name": "side", "state": "absent"})
+    batches = [call for call in host.netlink.calls if call[0] == "delete_links"]
+    assert len(batches) == 1 and len(batches[0][1]) == 3
+    assert [a.op for a in gone.actions].count("delete_link") == 3   # each still reported on its own
+    assert not [name for name in host.netlink.links if name.startswith("lnv")]
