@@ -22,6 +22,8 @@ from dataclasses import dataclass, field
 from typing import Any, Callable, Dict, List, Optional, Sequence
 
 from ansible_collections.linuxnet.containers.plugins.module_utils import _files as files
+from ansible_collections.linuxnet.containers.plugins.module_utils import _limits as limits
+from ansible_collections.linuxnet.containers.plugins.module_utils import _restore as restore
 from ansible_collections.linuxnet.containers.plugins.module_utils import _sockets as sockets
 from ansible_collections.linuxnet.containers.plugins.module_utils._desired import (
     IPV6_FORWARD,
@@ -33,7 +35,7 @@ from ansible_collections.linuxnet.containers.plugins.module_utils._kinds import 
 from ansible_collections.linuxnet.containers.plugins.module_utils._models import State, netns_path
 from ansible_collections.linuxnet.containers.plugins.module_utils._netlink import Netlink
 from ansible_collections.linuxnet.containers.plugins.module_utils._nft import Nftables
-from ansible_collections.linuxnet.containers.plugins.module_utils._plan import Action, HostView, Planner
+from ansible_collections.linuxnet.containers.plugins.module_utils._plan import Action, HostView, Planner, file_scope
 from ansible_collections.linuxnet.containers.plugins.module_utils._plan6 import uplink_sysctls
 from ansible_collections.linuxnet.containers.plugins.module_utils._resolve import Lookups, Resolution
 from ansible_collections.linuxnet.containers.plugins.module_utils._runner import Runner
@@ -52,12 +54,13 @@ class Adapters:
     files: Any = files                # /etc/netns files and the host's resolv.conf (_files)
     port_owner: Callable[[str, Optional[str], int], Optional[str]] = sockets.listening_owner
     machine_id: Callable[[], str] = files.machine_id
+    neigh_limit: Callable[[], Optional[int]] = lambda: None   # the host's gc_thresh3 (_limits.gc_thresh3)
 
     @classmethod
     def real(cls, runner: Runner) -> "Adapters":
         nft = Nftables(runner)
         nft.require()
-        return cls(netlink=Netlink(), nft=nft, store=Store())
+        return cls(netlink=Netlink(), nft=nft, store=Store(), neigh_limit=lambda: limits.gc_thresh3(runner))
 
     def close(self) -> None:
         self.netlink.close()
@@ -126,7 +129,11 @@ class Engine:
                 if not self.check_mode:
                     raise
                 return self._assumed(kind, old, specs, exc)
-            networks, endpoints = kind.scope(resolution.state, resolution.touched)
+            limits.check_bridge_ports(old, resolution.state)
+            networks, endpoints = kind.scope(old, resolution.state, resolution.touched, self.netlink.host_links())
+            # an endpoint of these networks whose namespace vanished (a reboot, `ip netns del`) is made again
+            endpoints |= {name for network in networks for name in resolution.state.endpoints_on(network)
+                          if not self._exists(netns_path(name))}
             outcome = self._run(kind, old, resolution, networks, endpoints)
         outcome.names = [getattr(spec, kind.key) for spec in specs]   # results in the order the task lists them
         return outcome
@@ -141,31 +148,57 @@ class Engine:
         return Outcome(kind=kind, names=[], new=old, actions=[Action("record", {}, text)], before={}, after={},
                        warnings=[text + ": the preview of this task is incomplete"])
 
+    def replay(self) -> restore.Report:
+        """Rebuild everything in the store as it is (`linuxnet-containers restore`); in check mode, say what
+        differs from it (`status`). The same read and planner as a module run; the store is not changed."""
+        with self.adapters.store.lock():
+            state = self.adapters.store.load()
+            endpoints, skipped = restore.restorable(state, self.netlink.netns_inode)
+            endpoints |= set(state.pending)
+            wanted = self._sysctls(state)
+            view = self._read(state.with_pending(), state, endpoints, wanted)
+            fw_plan = self.adapters.nft.plan(firewall_state(state))
+            actions = self._plan(state.with_pending(), state, view, fw_plan, set(state.networks), endpoints, wanted)
+            if not self.check_mode:
+                self._apply(actions)
+                self._finish_removals(state)
+            return restore.Report(state=state, actions=actions, skipped=skipped, applied=not self.check_mode)
+
     # the pipeline ------------------------------------------------------------------------
+    def _finish_removals(self, state: State) -> None:
+        """Every action applied: the removals are done, so the store stops carrying them."""
+        if state.pending:
+            state.pending = {}
+            self.adapters.store.save(state)
+
     def _exists(self, path: str) -> bool:
         return self.netlink.netns_inode(path) is not None
 
     def _run(self, kind: Kind, old: State, resolution: Resolution, networks, endpoints) -> Outcome:
         new = resolution.state
         collected = self._collect_vanished(old, new, resolution.touched if kind.names_endpoints else ())
-        endpoint_scope = set(endpoints) | set(collected)
+        new.pending = restore.pending_removals(old, new)
+        endpoint_scope = set(endpoints) | set(collected) | set(new.pending)
         network_scope = set(networks)
         for name in endpoint_scope:
             if name in new.endpoints:
                 network_scope.update(a.network for a in new.endpoints[name].attachments)
+        before_all = old.with_pending()
         wanted = self._sysctls(new)
-        view = self._read(old, new, endpoint_scope, wanted)
+        view = self._read(before_all, new, endpoint_scope, wanted)
         fw_plan = self.adapters.nft.plan(firewall_state(new))
-        actions = self._plan(old, new, view, fw_plan, network_scope, endpoint_scope, wanted)
+        actions = self._plan(before_all, new, view, fw_plan, network_scope, endpoint_scope, wanted)
         before, after = kind.diff(old, new, resolution.touched, view)
         if fw_plan.changes:
             before["firewall"], after["firewall"] = fw_plan.before, fw_plan.after
         outcome = Outcome(kind=kind, names=resolution.touched, new=new, actions=actions, before=before, after=after,
-                          sysctls=wanted, collected=collected, warnings=self._foreign_drop_warnings(new))
+                          sysctls=wanted, collected=collected,
+                          warnings=self._foreign_drop_warnings(new) + self._neigh_warnings(new))
         if not self.check_mode:
             if actions or new.to_dict() != old.to_dict():
                 self.adapters.store.save(new)
             self._apply(actions)
+            self._finish_removals(new)
         if kind.names_endpoints:
             outcome.inodes = {name: self.netlink.netns_inode(netns_path(name)) for name in resolution.touched
                               if name in new.endpoints}
@@ -183,8 +216,8 @@ class Engine:
         actions += planner.sysctls(wanted)
         if fw_plan.changes:
             actions.append(Action("apply_firewall", {"plan": fw_plan}, "nftables: " + "; ".join(fw_plan.changes)))
-        for name in sorted(endpoint_scope - set(new.endpoints)):
-            actions += planner.endpoint(name)
+        removals = [action for name in sorted(endpoint_scope - set(new.endpoints)) for action in planner.endpoint(name)]
+        actions += sorted(removals, key=lambda action: action.op != "delete_link")   # veths first, in one batch
         for name in new.sharing_order(endpoint_scope & set(new.endpoints)):
             actions += planner.endpoint(name)
         for name in sorted(network_scope - set(new.networks)):
@@ -206,13 +239,21 @@ class Engine:
                 "(see docs/troubleshooting.md)" % chain
                 for chain in self.adapters.nft.foreign_forward_drops()]
 
+    def _neigh_warnings(self, state: State) -> List[str]:
+        if not limits.attachments(state):
+            return []
+        return limits.neigh_warnings(state, self.adapters.neigh_limit())
+
     def _collect_vanished(self, old: State, new: State, requested: Sequence[str]) -> List[str]:
-        """Endpoints whose namespace name was deleted behind our back: drop their records and leftovers."""
+        """Adopted endpoints whose name and process are both gone: drop their records and leftovers.
+
+        A namespace the collection created keeps its record and allocations when it vanishes (a reboot,
+        `ip netns del`): restore, or the next run that names it, creates it again."""
         vanished = []
         for name in sorted(old.endpoints):
-            if name in requested or name not in new.endpoints:
+            if name in requested or name not in new.endpoints or not new.endpoints[name].adopted:
                 continue
-            if not self._exists(netns_path(name)):
+            if not self._exists(netns_path(name)) and not self._exists(new.endpoints[name].adopted):
                 vanished.append(name)
                 new.endpoints.pop(name)
                 new.published.pop(name, None)
@@ -243,7 +284,7 @@ class Engine:
             namespaces=namespaces,
             inodes={path: self.netlink.netns_inode(path) for path in sorted(sources)},
             files={name: self.adapters.files.read_endpoint_files(name)
-                   for name in set(old.endpoints) | set(new.endpoints)},
+                   for name in file_scope(old, new, endpoint_scope)},
             sysctls={key: self._sysctl(key) for key in wanted},
             host_resolv_conf=self.adapters.files.host_resolv_conf(),
         )
@@ -285,10 +326,27 @@ class Engine:
 
     def _apply(self, actions: Sequence[Action]) -> None:
         calls = self._calls()
-        for action in actions:
+        for batch in _batches(actions):
             try:
-                calls[action.op](**action.kwargs)
+                if len(batch) > 1:
+                    self.netlink.delete_links([action.kwargs["ifname"] for action in batch])
+                else:
+                    calls[batch[0].op](**batch[0].kwargs)
             except KernelError:
                 raise
             except OSError as exc:
-                raise KernelError("%s failed: %s" % (action.text, exc)) from None
+                raise KernelError("%s failed: %s" % ("; ".join(a.text for a in batch), exc)) from None
+
+
+def _batches(actions: Sequence[Action]) -> List[List[Action]]:
+    """The actions in order, each alone, but consecutive deletions of host links as one batch: the kernel then
+    waits for one RCU grace period for all of them instead of one per veth (tens of ms each)."""
+    batches: List[List[Action]] = []
+    for action in actions:
+        host_deletion = action.op == "delete_link" and action.kwargs.get("netns") is None
+        if host_deletion and batches and batches[-1][-1].op == "delete_link" and \
+                batches[-1][-1].kwargs.get("netns") is None:
+            batches[-1].append(action)
+        else:
+            batches.append([action])
+    return batches

@@ -84,6 +84,7 @@ class Planner:
         self.new = new
         self.view = view
         self.fresh: Set[str] = set()  # endpoints whose namespace this plan creates or re-binds
+        self._network_members: Optional[dict] = None
 
     # networks -----------------------------------------------------------------------------
     def network(self, name: str) -> List[Action]:
@@ -318,13 +319,21 @@ class Planner:
         return actions
 
     # files --------------------------------------------------------------------------------
+    def _members(self) -> dict:
+        if self._network_members is None:
+            self._network_members = self.new.members()
+        return self._network_members
+
     def files(self) -> List[Action]:
+        """The /etc/netns files of the endpoints the view read them for (see file_scope); the others stay."""
+        scope = set(self.view.files)
         actions = []
-        for name in sorted(set(self.old.endpoints) - set(self.new.endpoints)):
+        for name in sorted(set(scope) & (set(self.old.endpoints) - set(self.new.endpoints))):
             if self.view.files.get(name):
                 actions.append(Action("remove_endpoint_dir", {"name": name},
                                       "remove %s" % files.endpoint_dir(name)))
-        for name, endpoint in sorted(self.new.endpoints.items()):
+        for name in sorted(set(scope) & set(self.new.endpoints)):
+            endpoint = self.new.endpoints[name]
             desired = self.endpoint_files(endpoint)
             actual = self.view.files.get(name, {})
             for filename in ("resolv.conf", "hosts"):
@@ -361,8 +370,7 @@ class Planner:
                 entries.append((address, (endpoint.name,) + attachment.aliases))
                 seen.add(address)
         for attachment in endpoint.attachments:
-            for peer_name in self.new.endpoints_on(attachment.network):
-                peer = self.new.endpoints[peer_name].attachment(attachment.network)
+            for peer_name, peer in self._members().get(attachment.network, ()):
                 for address in peer.addresses:
                     if peer_name == endpoint.name or address in seen:
                         continue
@@ -370,3 +378,18 @@ class Planner:
                     entries.append((address, (peer_name,) + peer.aliases))
         entries.extend((address, (host,)) for host, address in endpoint.etc_hosts)
         return files.render_hosts(entries)
+
+
+def file_scope(old: State, new: State, endpoints) -> Set[str]:
+    """Endpoints whose /etc/netns files a run must look at: those it reconciles or removes, every endpoint on a
+    network whose record or members changed (their hosts files list each other), and the sharers of all of
+    them (a container-mode endpoint has its target's files). The rest cannot have changed, so a run that
+    touches one endpoint reads and renders one endpoint's files, not every endpoint's."""
+    scope = set(endpoints) | (set(old.endpoints) - set(new.endpoints))
+    before, after = old.members(), new.members()
+    for network in set(before) | set(after) | set(old.networks) | set(new.networks):
+        if before.get(network) != after.get(network) or old.networks.get(network) != new.networks.get(network):
+            scope.update(name for name, _attachment in after.get(network, ()))
+    scope.update(name for name, endpoint in new.endpoints.items()
+                 if endpoint.mode == "container" and (new.namespace_owner(name) or endpoint).name in scope)
+    return scope
