@@ -1,0 +1,124 @@
+# Copyright (c) linuxnet.containers contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Several sandbox hosts joined by an underlay, for tests of networks that span hosts.
+
+    switch   one more sandbox host: bridge `under0` (192.0.2.1/24, the hosts' default gateway) and the
+             "internet" address 203.0.113.1 on a dummy link, which answers probes of outbound traffic
+    hostN    sandbox hosts (scripts/sandbox.py); each gets `under0` (192.0.2.1N/24), a veth made in the
+             switch whose peer is moved into the host's network namespace by its PID 1, and its default
+             route through the switch (so masquerading shows each host's own underlay address)
+
+Every sandbox dies with the process that started it (die_with_parent), so a killed test run leaves nothing.
+Ansible reaches each host as its own inventory host through community.docker.nsenter (`inventory()`).
+"""
+
+import json
+import os
+import subprocess
+import tempfile
+
+import yaml
+
+from harness import VENV_BIN, VENV_PYTHON, PlaybookError, Sandbox  # pylint: disable=import-error
+
+UNDERLAY = "192.0.2.0/24"
+SWITCH_ADDRESS = "192.0.2.1"
+INTERNET_ADDRESS = "203.0.113.1"
+
+
+def underlay_address(index: int) -> str:
+    return "192.0.2.%d" % (11 + index)
+
+
+class Fabric:
+    """`count` sandbox hosts and a switch sandbox; close() stops them all."""
+
+    def __init__(self, count=3):
+        self.switch = Sandbox()
+        self.hosts = []
+        try:
+            self._switch_setup()
+            for index in range(count):
+                self.hosts.append(Sandbox())
+                self._join(index, self.hosts[-1])
+        except BaseException:
+            self.close()
+            raise
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc_info):
+        self.close()
+
+    def close(self):
+        for host in self.hosts + [self.switch]:
+            host.close()
+
+    @property
+    def names(self):
+        return ["host%d" % (index + 1) for index in range(len(self.hosts))]
+
+    def _switch_setup(self):
+        switch = self.switch
+        switch.run(["ip", "link", "add", "under0", "type", "bridge"])
+        switch.run(["ip", "addr", "add", SWITCH_ADDRESS + "/24", "dev", "under0"])
+        switch.run(["ip", "link", "set", "under0", "up"])
+        switch.run(["ip", "addr", "add", INTERNET_ADDRESS + "/32", "dev", "lo"])
+
+    def _join(self, index, host):
+        port, moved = "port%d" % index, "h%d-under" % index
+        self.switch.run(["ip", "link", "add", port, "type", "veth", "peer", "name", moved])
+        self.switch.run(["ip", "link", "set", port, "master", "under0", "up"])
+        # Only the switch's network namespace is entered: the host's PID 1 is not visible in the switch's PID one.
+        subprocess.run(["nsenter", "-n", "-t", str(self.switch.pid), "--", "ip", "link", "set", moved, "netns",
+                        str(host.pid)], check=True, capture_output=True, timeout=30)
+        host.run(["ip", "link", "set", moved, "name", "under0"])
+        host.run(["ip", "addr", "add", underlay_address(index) + "/24", "dev", "under0"])
+        host.run(["ip", "link", "set", "under0", "up"])
+        host.run(["ip", "route", "replace", "default", "via", SWITCH_ADDRESS, "dev", "under0"])
+
+    # ansible ------------------------------------------------------------------------------
+    def inventory(self, group="overlay_hosts", hostvars=None):
+        """An inventory that reaches each host through community.docker.nsenter by its own PID 1."""
+        hosts = {}
+        for index, (name, host) in enumerate(zip(self.names, self.hosts)):
+            hosts[name] = dict({
+                "ansible_connection": "community.docker.nsenter",
+                "ansible_nsenter_pid": host.pid,
+                "ansible_python_interpreter": VENV_PYTHON,
+                "container_networking_underlay_address": underlay_address(index),
+            }, **((hostvars or {}).get(name, {})))
+        return {"all": {"children": {group: {"hosts": hosts}}}}
+
+    def playbook(self, play, extra_vars=None, check=False, expect_rc=0, inventory=None, limit=None):
+        """Runs `play` (text or plays) across the hosts; returns every task result, each with its host."""
+        runner = self.switch
+        workdir = runner.workdir()
+        path = os.path.join(workdir, "play.yml")
+        with open(path, "w", encoding="utf-8") as handle:
+            handle.write(play if isinstance(play, str) else yaml.safe_dump(play))
+        inventory_path = os.path.join(workdir, "inventory.yml")
+        with open(inventory_path, "w", encoding="utf-8") as handle:
+            yaml.safe_dump(inventory or self.inventory(), handle)
+        dump = os.path.join(workdir, "results.jsonl")
+        env = runner.ansible_env()
+        env["RESULT_DUMP"] = dump
+        argv = [os.path.join(VENV_BIN, "ansible-playbook"), "-i", inventory_path, "-f", "3", path]
+        if extra_vars:
+            argv += ["-e", json.dumps(extra_vars)]
+        if check:
+            argv.append("--check")
+        if limit:
+            argv += ["--limit", limit]
+        proc = subprocess.run(argv, capture_output=True, text=True, env=env, timeout=600, check=False)
+        if expect_rc is not None and proc.returncode != expect_rc:
+            raise PlaybookError("ansible-playbook rc=%d (expected %d)\n--- stdout\n%s\n--- stderr\n%s"
+                                % (proc.returncode, expect_rc, proc.stdout[-10000:], proc.stderr[-4000:]))
+        if not os.path.exists(dump):
+            return []
+        with open(dump, encoding="utf-8") as handle:
+            return [json.loads(line) for line in handle]
+
+    def tempdir(self):
+        return tempfile.mkdtemp(prefix="fabric-", dir=self.switch.workdir())
