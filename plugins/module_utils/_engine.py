@@ -27,7 +27,8 @@ from ansible_collections.linuxnet.containers.plugins.module_utils._desired impor
 from ansible_collections.linuxnet.containers.plugins.module_utils._errors import KernelError, UnknownReference
 from ansible_collections.linuxnet.containers.plugins.module_utils._kinds import Kind
 from ansible_collections.linuxnet.containers.plugins.module_utils._models import State, netns_path
-from ansible_collections.linuxnet.containers.plugins.module_utils._netlink import Netlink
+from ansible_collections.linuxnet.containers.plugins.module_utils._netlink_vxlan import OverlayNetlink
+from ansible_collections.linuxnet.containers.plugins.module_utils._overlay import vxlan_ifname
 from ansible_collections.linuxnet.containers.plugins.module_utils._nft import Nftables
 from ansible_collections.linuxnet.containers.plugins.module_utils._plan import Action, HostView, Planner
 from ansible_collections.linuxnet.containers.plugins.module_utils._resolve import Lookups, Resolution
@@ -51,7 +52,7 @@ class Adapters:
     def real(cls, runner: Runner) -> "Adapters":
         nft = Nftables(runner)
         nft.require()
-        return cls(netlink=Netlink(), nft=nft, store=Store())
+        return cls(netlink=OverlayNetlink(), nft=nft, store=Store())
 
     def close(self) -> None:
         self.netlink.close()
@@ -92,7 +93,7 @@ class Engine:
         self.check_mode = check_mode
         self.netlink = adapters.netlink
         self.lookups = Lookups(host_routes=self.netlink.host_routes, exists=self._exists,
-                               port_owner=adapters.port_owner)
+                               port_owner=adapters.port_owner, underlay=lambda: self.netlink.underlay())
 
     @classmethod
     def open(cls, runner: Runner, check_mode: bool) -> "Engine":
@@ -211,6 +212,7 @@ class Engine:
         for name in sorted(endpoint_scope):
             path = netns_path(name)
             namespaces[name] = self.netlink.netns_view(path) if self._exists(path) else None
+        vxlans = sorted({vxlan_ifname(n.vni) for state in (old, new) for n in state.networks.values() if n.overlay})
         sources = set()
         for endpoint in new.endpoints.values():
             if endpoint.adopted:
@@ -226,6 +228,7 @@ class Engine:
                    for name in set(old.endpoints) | set(new.endpoints)},
             sysctls={key: self._sysctl(key) for key in desired_sysctls(new)},
             host_resolv_conf=self.adapters.files.host_resolv_conf(),
+            vxlans=self.netlink.vxlan_views(vxlans) if vxlans else {},
         )
 
     def _sysctl(self, key: str) -> Optional[str]:
@@ -252,6 +255,10 @@ class Engine:
             "set_up": netlink.set_up,
             "set_port": netlink.set_port,
             "set_default_route": netlink.set_default_route,
+            "create_vxlan": lambda **kwargs: netlink.create_vxlan(**kwargs),
+            "set_vxlan_port": lambda **kwargs: netlink.set_vxlan_port(**kwargs),
+            "fdb_add": lambda **kwargs: netlink.fdb_add(**kwargs),
+            "fdb_del": lambda **kwargs: netlink.fdb_del(**kwargs),
             "set_sysctl": netlink.set_sysctl,
             "apply_firewall": nft.apply,
             "write_text": files_.write_text,

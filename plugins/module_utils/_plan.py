@@ -16,6 +16,7 @@ from typing import Any, Dict, List, Optional, Set
 from ansible_collections.linuxnet.containers.plugins.module_utils import _files as files
 from ansible_collections.linuxnet.containers.plugins.module_utils._desired import route_localnet_key
 from ansible_collections.linuxnet.containers.plugins.module_utils._errors import Conflict
+from ansible_collections.linuxnet.containers.plugins.module_utils._plan_overlay import overlay_actions
 from ansible_collections.linuxnet.containers.plugins.module_utils._models import (
     OWN_NAMESPACE_MODES,
     OWNER_MARK,
@@ -48,6 +49,7 @@ class HostView:
     files: Dict[str, Dict[str, str]]           # endpoint name -> {file name: content}
     sysctls: Dict[str, str] = field(default_factory=dict)
     host_resolv_conf: str = ""
+    vxlans: Dict[str, Any] = field(default_factory=dict)   # VXLAN ifname -> _plan_overlay.VxlanView
 
 
 def bridge_mark(network: str) -> str:
@@ -86,6 +88,10 @@ class Planner:
 
     # networks -----------------------------------------------------------------------------
     def network(self, name: str) -> List[Action]:
+        return self._network(name) + overlay_actions(Action, self.old.networks.get(name),
+                                                     self.new.networks.get(name), self.view, bridge_mark(name))
+
+    def _network(self, name: str) -> List[Action]:
         desired: Optional[Network] = self.new.networks.get(name)
         previous: Optional[Network] = self.old.networks.get(name)
         actions: List[Action] = []
@@ -365,11 +371,14 @@ class Planner:
             entries.append((attachment.ipv4_address, (endpoint.name,) + attachment.aliases))
             seen.add(attachment.ipv4_address)
         for attachment in endpoint.attachments:
-            for peer_name in self.new.endpoints_on(attachment.network):
-                peer = self.new.endpoints[peer_name].attachment(attachment.network)
-                if peer_name == endpoint.name or peer.ipv4_address in seen:
+            peers = [(n, self.new.endpoints[n].attachment(attachment.network)) for n in
+                     self.new.endpoints_on(attachment.network)]
+            network = self.new.networks.get(attachment.network)
+            for peer_name, address, aliases in [(n, p.ipv4_address, p.aliases) for n, p in peers] + list(
+                    network.remote_endpoints if network is not None else ()):
+                if peer_name == endpoint.name or address in seen:
                     continue
-                seen.add(peer.ipv4_address)
-                entries.append((peer.ipv4_address, (peer_name,) + peer.aliases))
+                seen.add(address)
+                entries.append((address, (peer_name,) + tuple(aliases)))
         entries.extend((address, (host,)) for host, address in endpoint.etc_hosts)
         return files.render_hosts(entries)

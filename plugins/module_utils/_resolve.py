@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import Callable, Dict, Iterable, List, Optional, Sequence
 
 from ansible_collections.linuxnet.containers.plugins.module_utils import _ipam as ipam
+from ansible_collections.linuxnet.containers.plugins.module_utils import _overlay as overlay
 from ansible_collections.linuxnet.containers.plugins.module_utils._errors import Conflict, InvalidOption, UnknownReference
 from ansible_collections.linuxnet.containers.plugins.module_utils._models import (
     Attachment,
@@ -35,6 +36,7 @@ class Lookups:
     host_routes: Callable[[], Sequence[str]]                        # destinations of the main table
     exists: Callable[[str], bool]                                   # is this path a network namespace
     port_owner: Callable[[str, Optional[str], int], Optional[str]]  # who listens on (protocol, host_ip, port)
+    underlay: Callable[[], overlay.Underlay] = lambda: (None, {})   # default route's source, {address: mtu}
 
 
 @dataclass
@@ -73,7 +75,8 @@ def _overlapping(subnet: str, others: Iterable[Network]) -> Optional[Network]:
 
 
 def resolve_networks(state: State, specs: Sequence[NetworkSpec], exclusive: bool,
-                     host_routes: Sequence[str], where: Dict[str, str]) -> Resolution:
+                     host_routes: Sequence[str], where: Dict[str, str],
+                     underlay: Callable[[], overlay.Underlay] = lambda: (None, {})) -> Resolution:
     """Apply network specs to `state`. `where` maps a network name to its field prefix ('networks[2].')."""
     new = state.copy()
     touched, removals = touched_and_removed(specs, "name", "network", state.networks, exclusive, where)
@@ -90,12 +93,12 @@ def resolve_networks(state: State, specs: Sequence[NetworkSpec], exclusive: bool
     ordered = sorted((s for s in specs if s.state == "present"), key=lambda s: s.subnet is None)
     for spec in ordered:
         new.networks[spec.name] = _resolve_network(new, state.networks.get(spec.name), spec,
-                                                   foreign_routes, where.get(spec.name, ""))
+                                                   foreign_routes, where.get(spec.name, ""), underlay)
     return Resolution(new, sorted(set(touched) | set(removals)))
 
 
 def _resolve_network(new: State, old: Optional[Network], spec: NetworkSpec,
-                     foreign_routes: Sequence[str], prefix: str) -> Network:
+                     foreign_routes: Sequence[str], prefix: str, underlay=lambda: (None, {})) -> Network:
     others = [net for name, net in new.networks.items() if name != spec.name]
     bridge = spec.bridge or (old.bridge if old else ipam.default_bridge_name(spec.name))
     clash = next((net for net in others if net.bridge == bridge), None)
@@ -121,9 +124,12 @@ def _resolve_network(new: State, old: Optional[Network], spec: NetworkSpec,
     kept = {key: _given_or_kept(spec, old, key, default) for key, default in NETWORK_DEFAULTS.items()}
     if kept["ip_range"] == subnet:
         kept["ip_range"] = None   # the whole subnet, written out
+    kept.update(overlay.resolve(spec, old, others, subnet, kept["ip_range"], kept["mtu"], underlay, prefix))
     network = Network(name=spec.name, bridge=bridge, subnet=subnet, gateway=gateway, **kept)
     if old:
         _refuse_disruptive_change(new, old, network, prefix)
+        overlay.refuse_foreign_addresses(network, {e: new.endpoints[e].attachment(spec.name).ipv4_address
+                                                   for e in new.endpoints_on(spec.name)}, prefix)
     return network
 
 
@@ -242,6 +248,10 @@ def _static_claims(state: State, specs: Sequence[EndpointSpec], where: Dict[str,
             if address in ipam.reserved_addresses(network.subnet, network.gateway):
                 raise InvalidOption(field_name, "%s is the gateway, network or broadcast address of network %s"
                                     % (address, network.name), "pick another address")
+            foreign = overlay.foreign_owner(network, address)
+            if foreign:
+                raise InvalidOption(field_name, "%s is in %s on overlay network %s" % (address, foreign, network.name),
+                                    "pick an address in this host's ip_range")
             holder = _holder(state, network.name, address) or claims.get((network.name, address))
             if holder and holder != spec.name:
                 raise InvalidOption(field_name, "%s is already used by endpoint %s on network %s"
@@ -278,6 +288,7 @@ def _resolve_endpoint(state: State, old: Optional[Endpoint], spec: EndpointSpec,
 def _in_use(state: State, network: Network, claims: Dict[tuple, str]) -> set:
     used = {a.ipv4_address for e in state.endpoints.values() for a in e.attachments if a.network == network.name}
     used.update(address for (net, address) in claims if net == network.name)
+    used.update(address for _name, address, _aliases in network.remote_endpoints)
     return used
 
 

@@ -13,6 +13,7 @@ import ipaddress
 import re
 from typing import Optional, Tuple
 
+from ansible_collections.linuxnet.containers.plugins.module_utils import _overlay as overlay
 from ansible_collections.linuxnet.containers.plugins.module_utils._errors import InvalidOption
 from ansible_collections.linuxnet.containers.plugins.module_utils._ipam import IFNAMSIZ
 from ansible_collections.linuxnet.containers.plugins.module_utils._models import (
@@ -125,6 +126,7 @@ def network_spec(params: dict, where: str = "") -> NetworkSpec:
         mtu=None if mtu is None else int(mtu),
         **{key: _flag(params, key) for key in ("masquerade", "icc", "internal", "isolated",
                                                "accept_in_foreign_firewalls")},
+        **overlay.spec_fields(params, where, subnet, ipv4_address, ipv4_cidr, hostname),
     )
 
 
