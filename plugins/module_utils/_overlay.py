@@ -58,10 +58,8 @@ def spec_fields(params: dict, where: str, subnet: Optional[str], address: Callab
     driver = params.get("driver")
     if driver is not None and driver not in DRIVERS:
         raise InvalidOption(where + "driver", "%r is not a driver" % (driver,), "use bridge or overlay")
-    if driver != "overlay":
-        for key in OVERLAY_ONLY:
-            if params.get(key) is not None:
-                raise InvalidOption(where + key, "only used with driver: overlay", "set driver: overlay or drop it")
+    if driver == "bridge":
+        _refuse_overlay_only(params.get, where)
     vni = params.get("vni")
     if vni is not None and not 1 <= int(vni) <= MAX_VNI:
         raise InvalidOption(where + "vni", "%s is outside 1-%d" % (vni, MAX_VNI), "use a 24-bit VXLAN id")
@@ -85,11 +83,14 @@ def spec_fields(params: dict, where: str, subnet: Optional[str], address: Callab
             entries.append((hostname(item.get("name"), prefix + "name"), address(item.get("address"), prefix + "address"),
                             tuple(hostname(alias, prefix + "aliases") for alias in item.get("aliases") or ())))
         remote = tuple(sorted(entries))
-    if driver == "overlay" and subnet is None and params.get("state", "present") != "absent":
-        raise InvalidOption(where + "subnet", "an overlay network needs its subnet written out",
-                            "give every host of the group the same subnet")
     return dict(driver=driver, vni=None if vni is None else int(vni), peers=peers, local_address=local,
                 peer_slices=slices, remote_endpoints=remote)
+
+
+def _refuse_overlay_only(get, where: str) -> None:
+    for key in OVERLAY_ONLY:
+        if get(key) is not None:
+            raise InvalidOption(where + key, "only used with driver: overlay", "set driver: overlay or drop it")
 
 
 # resolution (called by _resolve._resolve_network) ---------------------------------------------------
@@ -98,9 +99,13 @@ def resolve(spec, old, others: Iterable, subnet: str, ip_range: Optional[str], m
     """The overlay fields of the next network record (and its mtu), checked against the host and the others."""
     driver = spec.driver or (old.driver if old else "bridge")
     if driver != "overlay":
+        _refuse_overlay_only(lambda key: getattr(spec, key), prefix)
         return dict(driver=driver, vni=None, peers=(), local_address=None, peer_slices=(), remote_endpoints=(),
                     mtu=mtu)
     was = old if old is not None and old.overlay else None
+    if was is None and spec.subnet is None:
+        raise InvalidOption(prefix + "subnet", "an overlay network needs its subnet written out",
+                            "give every host of the group the same subnet")
 
     def kept(key, default):
         value = getattr(spec, key)
