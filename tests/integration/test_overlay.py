@@ -167,3 +167,54 @@ def test_fabric_hosts_are_isolated_sandboxes(fabric):
     assert len(pids) == 3
     routes = [json.dumps(host.ip(None, "route", "show", "default")) for host in fabric.hosts]
     assert all(SWITCH_ADDRESS in route for route in routes)
+
+
+ROLE_PLAY = [{"hosts": "overlay_hosts", "gather_facts": False,
+              "roles": [{"role": "linuxnet.containers.container_networking"}]}]
+
+
+def role_inventory(fabric, members, absent=()):
+    """One overlay network for the group (as group_vars would hold it), one endpoint per host."""
+    inventory = fabric.inventory(hostvars={name: {
+        "container_networking_endpoints": [{"name": "app%d" % (index + 1), "network": "shared"}],
+        "container_networking_state": "absent" if name in absent else "present",
+    } for index, name in enumerate(fabric.names)})
+    group = inventory["all"]["children"]["overlay_hosts"]
+    group["hosts"] = {name: group["hosts"][name] for name in members}
+    group["vars"] = {
+        "container_networking_overlay_group": "overlay_hosts",
+        "container_networking_install_prerequisites": False,
+        "container_networking_networks": [{"name": "shared", "driver": "overlay", "subnet": "10.88.0.0/24"}],
+    }
+    return inventory
+
+
+def test_role_spans_the_group(fabric):
+    hosts = fabric.hosts
+    results = fabric.playbook(ROLE_PLAY, inventory=role_inventory(fabric, fabric.names))
+    infos = {r["host"]: r["result"] for r in results if r["task"].endswith("for the other hosts of the overlay group")}
+    assert set(infos) == set(fabric.names)
+    slices = set()
+    for index, name in enumerate(fabric.names):
+        network = next(n for n in infos[name]["networks"] if n["name"] == "shared")
+        assert network["local_address"] == underlay_address(index) and network["vni"]
+        slices.add(network["ip_range"])
+    assert slices == {"10.88.0.32/27", "10.88.0.64/27", "10.88.0.96/27"}
+    # endpoints on every host resolve each other by name; the facts know the remote endpoints
+    hosts[2].serve("app3", "0.0.0.0", 7100, name="app3")
+    assert (hosts[0].request("app1", "app3", 7100) or "").startswith("app3 10.88.0.")
+    info = hosts[0].run(["cat", "/etc/netns/app1/hosts"]).stdout
+    assert "app2" in info and "app3" in info
+    again = fabric.playbook(ROLE_PLAY, inventory=role_inventory(fabric, fabric.names))
+    assert [r["task"] for r in again if r["status"] == "changed"] == []
+    # host3 leaves the group: the others forget it on the next run
+    fabric.playbook(ROLE_PLAY, inventory=role_inventory(fabric, fabric.names[:2]))
+    vni = next(n for n in infos["host1"]["networks"] if n["name"] == "shared")["vni"]
+    for index in range(2):
+        assert fdb(hosts[index], vni) == [underlay_address(1 - index)]
+        assert "app3" not in hosts[index].run(["cat", "/etc/netns/app%d/hosts" % (index + 1)]).stdout
+    # state absent on host2 removes only its part
+    fabric.playbook(ROLE_PLAY, inventory=role_inventory(fabric, fabric.names[:2], absent=("host2",)))
+    assert not [l for l in hosts[1].ip(None, "link") if l["ifname"].startswith("vx-")]
+    assert fdb(hosts[0], vni) == []
+    assert "app2" not in hosts[0].run(["cat", "/etc/netns/app1/hosts"]).stdout
