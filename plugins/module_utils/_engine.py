@@ -93,7 +93,9 @@ class Engine:
         self.check_mode = check_mode
         self.netlink = adapters.netlink
         self.lookups = Lookups(host_routes=self.netlink.host_routes, exists=self._exists,
-                               port_owner=adapters.port_owner, underlay=lambda: self.netlink.underlay())
+                               port_owner=adapters.port_owner, identity=self.netlink.netns_identity,
+                               host_identity=self.netlink.netns_identity(HOST_NETNS),
+                               underlay=lambda: self.netlink.underlay())
 
     @classmethod
     def open(cls, runner: Runner, check_mode: bool) -> "Engine":

@@ -15,7 +15,7 @@ from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.linuxnet.containers.plugins.module_utils._batch import fail
 from ansible_collections.linuxnet.containers.plugins.module_utils._engine import Adapters
 from ansible_collections.linuxnet.containers.plugins.module_utils._models import NETNS_DIR, State, netns_path
-from ansible_collections.linuxnet.containers.plugins.module_utils._query import run_query
+from ansible_collections.linuxnet.containers.plugins.module_utils._query import compile_query, run_query
 from ansible_collections.linuxnet.containers.plugins.module_utils._runner import module_runner
 from ansible_collections.linuxnet.containers.plugins.module_utils._views import (
     endpoint_view,
@@ -73,6 +73,8 @@ def run_info_module(options: dict) -> None:
     """The whole main() of container_network_info."""
     module = AnsibleModule(argument_spec=options, supports_check_mode=True)
     try:
+        if module.params["query"] is not None:
+            compile_query(module.params["query"])
         adapters = Adapters.real(module_runner(module))
         try:
             facts = gather(adapters, module.params["all_namespaces"])

@@ -77,7 +77,7 @@ ENDPOINTS = Kind(
     name="endpoints", key="name", batch_key="endpoints", single_key="endpoint",
     parse=validate.endpoint_spec,
     resolve=lambda state, specs, exclusive, where, host: resolve.resolve_endpoints(
-        state, specs, exclusive, host.exists, where),
+        state, specs, exclusive, host.exists, where, host.identity, host.host_identity),
     exists=lambda state, name: name in state.endpoints,
     on_host=lambda state, name, host: name in state.endpoints and host.namespaces.get(name) is not None,
     view=lambda state, name, inodes: views.endpoint_view(state, name, inodes.get(name)),

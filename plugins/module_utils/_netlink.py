@@ -178,8 +178,8 @@ class Netlink:
         return main_table_destinations(self._call("read host routes", self._host.get_routes,
                                                   family=socket.AF_INET, table=MAIN_TABLE))
 
-    def netns_inode(self, path: str) -> Optional[int]:
-        return netns.inode(path)
+    netns_inode = staticmethod(netns.inode)        # path -> nsfs inode, None when not a network namespace
+    netns_identity = staticmethod(netns.identity)  # path -> (st_dev, st_ino), None likewise
 
     def netns_view(self, path: str) -> NetnsView:
         key = netns.identity(path)

@@ -13,6 +13,7 @@ from __future__ import annotations
 import contextlib
 import ctypes
 import errno
+import fcntl
 import os
 import threading
 from typing import Iterator, Optional, Tuple
@@ -25,6 +26,7 @@ MS_BIND = 0x1000
 MS_REC = 0x4000
 MS_SHARED = 1 << 20
 MNT_DETACH = 2
+NS_GET_NSTYPE = 0xB703  # ioctl: the CLONE_NEW* type of a namespace file (Linux 4.11)
 
 Identity = Tuple[int, int]  # (st_dev, st_ino) of an nsfs inode: equal identities, same namespace
 
@@ -92,12 +94,27 @@ def _nsfs_device() -> int:
 
 
 def identity(path: str) -> Optional[Identity]:
-    """(device, inode) of the namespace at path; None when missing or not a namespace (a stale plain file)."""
+    """(device, inode) of the network namespace at path; None when missing or anything else: a stale plain
+    file, a directory, or a namespace of another type (/proc/PID/ns/uts lives on nsfs too)."""
     try:
         info = os.stat(path)
+    except (OSError, ValueError):  # ValueError: an embedded NUL
+        return None
+    if info.st_dev != _nsfs_device():
+        return None
+    try:  # only nsfs files get here, so the open cannot block on a FIFO or a device
+        fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC | os.O_NONBLOCK)
     except OSError:
         return None
-    return (info.st_dev, info.st_ino) if info.st_dev == _nsfs_device() else None
+    try:
+        if fcntl.ioctl(fd, NS_GET_NSTYPE) != CLONE_NEWNET:
+            return None
+        info = os.fstat(fd)
+    except OSError:
+        return None
+    finally:
+        os.close(fd)
+    return info.st_dev, info.st_ino
 
 
 def inode(path: str) -> Optional[int]:
@@ -119,17 +136,24 @@ def open_namespace(path: str) -> int:
 
 
 @contextlib.contextmanager
-def entered(fd: int, what: str) -> Iterator[None]:
-    """Run the block with this thread in the namespace of fd; come back whatever happens."""
+def _coming_back(what: str) -> Iterator[None]:
+    """Whatever the block does to this thread's network namespace, the thread ends in the one it started in."""
     home = os.open(thread_netns(), os.O_RDONLY | os.O_CLOEXEC)
     try:
-        _setns(fd, what)
-        try:
-            yield
-        finally:
-            _setns(home, "return to the original network namespace after: " + what)
+        yield
     finally:
-        os.close(home)
+        try:
+            _setns(home, "return to the original network namespace after: " + what)
+        finally:
+            os.close(home)
+
+
+@contextlib.contextmanager
+def entered(fd: int, what: str) -> Iterator[None]:
+    """Run the block with this thread in the namespace of fd; come back whatever happens."""
+    with _coming_back(what):
+        _setns(fd, what)
+        yield
 
 
 # names -------------------------------------------------------------------------------------
@@ -203,27 +227,21 @@ def created(name: str) -> Iterator[str]:
     what = "create network namespace %s" % netns_path(name)
     prepare_run_dir()
     path = _name_file(name, what)
-    home = os.open(thread_netns(), os.O_RDONLY | os.O_CLOEXEC)
-    try:
+    with _coming_back(what):
         try:
             _unshare_net(what)
         except KernelError:
             _discard_name_file(path)
             raise
+        code = _mount(thread_netns(), path, MS_BIND)
+        if code:
+            _discard_name_file(path)
+            raise _failed(what, code)
         try:
-            code = _mount(thread_netns(), path, MS_BIND)
-            if code:
-                _discard_name_file(path)
-                raise _failed(what, code)
-            try:
-                yield path
-            except BaseException:
-                remove(name)
-                raise
-        finally:
-            _setns(home, "return to the original network namespace after: " + what)
-    finally:
-        os.close(home)
+            yield path
+        except BaseException:
+            remove(name)
+            raise
 
 
 def remove(name: str) -> None:

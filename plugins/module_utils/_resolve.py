@@ -14,6 +14,7 @@ import ipaddress
 from dataclasses import dataclass, field
 from typing import Callable, Dict, Iterable, List, Optional, Sequence
 
+from ansible_collections.linuxnet.containers.plugins.module_utils import _adopt as adopt
 from ansible_collections.linuxnet.containers.plugins.module_utils import _ipam as ipam
 from ansible_collections.linuxnet.containers.plugins.module_utils import _overlay as overlay
 from ansible_collections.linuxnet.containers.plugins.module_utils._errors import Conflict, InvalidOption, UnknownReference
@@ -32,10 +33,11 @@ from ansible_collections.linuxnet.containers.plugins.module_utils._models import
 @dataclass(frozen=True)
 class Lookups:
     """The read-only questions a resolver may ask about the host, answered by the engine's adapters."""
-
     host_routes: Callable[[], Sequence[str]]                        # destinations of the main table
     exists: Callable[[str], bool]                                   # is this path a network namespace
     port_owner: Callable[[str, Optional[str], int], Optional[str]]  # who listens on (protocol, host_ip, port)
+    identity: Optional[adopt.IdentityOf] = None                     # a network namespace's (st_dev, st_ino)
+    host_identity: Optional[adopt.Identity] = None                  # the host's own namespace's
     underlay: Callable[[], overlay.Underlay] = lambda: (None, {})   # default route's source, {address: mtu}
 
 
@@ -169,16 +171,19 @@ def namespace_kind(mode: str, container: Optional[str]) -> str:
 
 
 def resolve_endpoints(state: State, specs: Sequence[EndpointSpec], exclusive: bool,
-                      exists: Callable[[str], bool], where: Dict[str, str]) -> Resolution:
-    """Apply endpoint specs to `state`. `exists(path)` tells whether a namespace or adoption source exists."""
+                      exists: Callable[[str], bool], where: Dict[str, str], identity=None,
+                      host_identity=None) -> Resolution:
+    """Apply endpoint specs to `state`. `exists(path)`: is there a namespace; identities: see Lookups."""
     new = state.copy()
     touched, removals = touched_and_removed(specs, "name", "endpoint", state.endpoints, exclusive, where)
     for name in removals:
         new.endpoints.pop(name, None)
         new.published.pop(name, None)
     present = [spec for spec in specs if spec.state == "present"]
+    claimed: dict = {}
     for spec in present:
         _check_endpoint(new, state.endpoints.get(spec.name), spec, exists, where.get(spec.name, ""))
+        adopt.check_adoption(new, spec, identity or adopt.path_identity(exists), host_identity, claimed, where)
     # Static addresses first, so an allocation earlier in the batch never takes one asked for later.
     for spec in present:
         new.endpoints.pop(spec.name, None)
@@ -201,11 +206,6 @@ def _check_endpoint(state: State, old: Optional[Endpoint], spec: EndpointSpec, e
             key = "network" if len(spec.networks) == 1 else "networks[%d].name" % index
             raise UnknownReference(prefix + key, "network %s does not exist" % attachment.network,
                                    "create it first with linuxnet.containers.container_network")
-    source = spec.adopt_source
-    if source and not exists(source):
-        raise InvalidOption(prefix + ("pid" if spec.pid is not None else "netns_path"),
-                            "%s does not exist" % source,
-                            "give the namespace of a running process or an existing namespace file")
     if old and exists(netns_path(spec.name)):
         before = namespace_kind(old.mode, old.container)
         after = namespace_kind(spec.mode, spec.container)

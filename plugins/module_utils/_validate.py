@@ -10,6 +10,7 @@ host (duplicate addresses, unknown networks) belong to the resolver.
 from __future__ import annotations
 
 import ipaddress
+import posixpath
 import re
 from typing import Optional, Tuple
 
@@ -25,50 +26,77 @@ from ansible_collections.linuxnet.containers.plugins.module_utils._models import
     PublishSpec,
 )
 
-NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
-MAC_RE = re.compile(r"^[0-9a-f]{2}(:[0-9a-f]{2}){5}$")
-HOSTNAME_RE = re.compile(r"^[A-Za-z0-9_]([A-Za-z0-9_.-]{0,252})$")
+# Every pattern is matched with fullmatch (never `$`, which accepts a trailing newline) and spells its
+# characters out in ASCII (never \d or \w, which accept other scripts' digits and letters).
+NAME_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}")
+MAC_RE = re.compile(r"[0-9a-f]{2}(:[0-9a-f]{2}){5}")
+HOSTNAME_RE = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]{0,252}")
+IFNAME_RE = re.compile(r"[A-Za-z0-9_.@+-]+")
+DNS_OPTION_RE = re.compile(r"[A-Za-z][A-Za-z0-9_-]{0,63}(:[0-9]{1,5})?")
 PROTOCOLS = ("tcp", "udp", "sctp")
-PORT_RE = re.compile(r"^(\d+)(?:-(\d+))?$")
+PORT_RE = re.compile(r"([0-9]{1,5})(?:-([0-9]{1,5}))?")
+PATH_MAX = 4096
 
 
-def object_name(value: str, field: str) -> str:
-    if not isinstance(value, str) or not NAME_RE.match(value):
-        raise InvalidOption(field, "%r is not a valid name" % (value,),
-                            "use 1-64 characters from A-Z a-z 0-9 _ . - starting with a letter or digit")
+def _string(value, field: str, what: str, fix: str) -> str:
+    """The value itself, when it is a string; a field-named refusal otherwise (never a traceback)."""
+    if not isinstance(value, str):
+        raise InvalidOption(field, "expected %s, got %s %r" % (what, type(value).__name__, value), fix)
     return value
 
 
+def _integer(value, field: str, fix: str) -> int:
+    """An int that is not a bool (True is an int to Python, and pid: true would mean PID 1)."""
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise InvalidOption(field, "expected an integer, got %s %r" % (type(value).__name__, value), fix)
+    return value
+
+
+def _matching(value, pattern, field: str, what: str, fix: str) -> str:
+    """A string that `pattern` matches as a whole."""
+    if not isinstance(value, str) or not pattern.fullmatch(value):
+        raise InvalidOption(field, "%r is not %s" % (value, what), fix)
+    return value
+
+
+def object_name(value: str, field: str) -> str:
+    return _matching(value, NAME_RE, field, "a valid name",
+                     "use 1-64 characters from A-Z a-z 0-9 _ . - starting with a letter or digit")
+
+
 def ifname(value: str, field: str) -> str:
+    _string(value, field, "an interface name", "write it like eth0")
     if not value or len(value) > IFNAMSIZ:
         raise InvalidOption(field, "interface name %r is %d characters long" % (value, len(value or "")),
                             "Linux allows 1 to %d characters" % IFNAMSIZ)
-    if value in (".", "..") or any(ch in value for ch in "/: \t\n"):
-        raise InvalidOption(field, "interface name %r contains a character Linux refuses" % value,
-                            "avoid '/', ':' and white space")
+    if value in (".", "..") or not IFNAME_RE.fullmatch(value):
+        raise InvalidOption(field, "interface name %r contains a character Linux refuses or that is unsafe" % value,
+                            "use A-Z a-z 0-9 and _ . @ + -")
     return value
 
 
 def ipv4_cidr(value: str, field: str) -> str:
+    _string(value, field, "an IPv4 CIDR", "write it like 172.20.0.0/16")
     try:
         network = ipaddress.IPv4Network(value, strict=False)
     except (ValueError, TypeError):
         raise InvalidOption(field, "%r is not an IPv4 CIDR" % (value,), "write it like 172.20.0.0/16") from None
-    if str(network) != value.strip():
+    if str(network) != value:
         raise InvalidOption(field, "%r has host bits set" % (value,), "did you mean %s?" % network)
     return str(network)
 
 
 def ipv4_address(value: str, field: str) -> str:
+    _string(value, field, "an IPv4 address", "write it like 172.20.0.10")
     try:
-        return str(ipaddress.IPv4Address(value.strip()))
-    except (ValueError, TypeError, AttributeError):
+        return str(ipaddress.IPv4Address(value))
+    except ValueError:
         raise InvalidOption(field, "%r is not an IPv4 address" % (value,), "write it like 172.20.0.10") from None
 
 
 def mac_address(value: str, field: str) -> str:
-    text = str(value).strip().lower().replace("-", ":")
-    if not MAC_RE.match(text):
+    text = _string(value, field, "a MAC address", "write it like 02:42:ac:14:00:0a").lower().replace("-", ":")
+    if not MAC_RE.fullmatch(text):
         raise InvalidOption(field, "%r is not a MAC address" % (value,), "write it like 02:42:ac:14:00:0a")
     if int(text[:2], 16) & 1:
         raise InvalidOption(field, "%s is a multicast MAC address" % text,
@@ -77,9 +105,7 @@ def mac_address(value: str, field: str) -> str:
 
 
 def hostname(value: str, field: str) -> str:
-    if not isinstance(value, str) or not HOSTNAME_RE.match(value):
-        raise InvalidOption(field, "%r is not a valid host name" % (value,), "use letters, digits, '.', '-', '_'")
-    return value
+    return _matching(value, HOSTNAME_RE, field, "a valid host name", "use letters, digits, '.', '-', '_'")
 
 
 def _within(address: str, subnet: str) -> bool:
@@ -114,7 +140,9 @@ def network_spec(params: dict, where: str = "") -> NetworkSpec:
     if bridge is not None:
         bridge = ifname(bridge, where + "bridge")
     mtu = params.get("mtu")
-    if mtu is not None and not 68 <= int(mtu) <= 65535:
+    if mtu is not None:
+        mtu = _integer(mtu, where + "mtu", "give the MTU as a number, e.g. 1500")
+    if mtu is not None and not 68 <= mtu <= 65535:
         raise InvalidOption(where + "mtu", "%d is outside 68-65535" % mtu, "use an MTU the links support, e.g. 1500")
     return NetworkSpec(
         name=name,
@@ -123,7 +151,7 @@ def network_spec(params: dict, where: str = "") -> NetworkSpec:
         subnet=subnet,
         gateway=gateway,
         ip_range=ip_range,
-        mtu=None if mtu is None else int(mtu),
+        mtu=mtu,
         **{key: _flag(params, key) for key in ("masquerade", "icc", "internal", "isolated",
                                                "accept_in_foreign_firewalls")},
         **overlay.spec_fields(params, where, subnet, ipv4_address, ipv4_cidr, hostname),
@@ -211,7 +239,7 @@ def endpoint_spec(params: dict, where: str = "") -> EndpointSpec:
     if params.get("netns_path") and params.get("pid") is not None:
         raise InvalidOption(where + "pid", "netns_path and pid are mutually exclusive", "set only one")
     pid = params.get("pid")
-    if pid is not None and int(pid) <= 0:
+    if pid is not None and _integer(pid, where + "pid", "give the PID of a running process as a number") <= 0:
         raise InvalidOption(where + "pid", "%r is not a process id" % pid, "give the PID of a running process")
     container = params.get("container")
     if container is not None:
@@ -241,18 +269,27 @@ def _each(values, check, field: str) -> Optional[tuple]:
 
 
 def _optional_path(value: Optional[str], field: str) -> Optional[str]:
+    """An absolute, normalised path of printable characters; whether it is a namespace is the resolver's check."""
     if value is None:
         return None
+    fix = "give the namespace file, e.g. /proc/1234/ns/net or /run/netns/NAME"
+    _string(value, field, "a path", fix)
     if not value.startswith("/"):
-        raise InvalidOption(field, "%r is not an absolute path" % value,
-                            "give the namespace file, e.g. /proc/1234/ns/net or /run/netns/NAME")
+        raise InvalidOption(field, "%r is not an absolute path" % value, fix)
+    if len(value) > PATH_MAX or not value.isprintable():
+        raise InvalidOption(field, "%r is too long or holds control characters" % (value[:80],), fix)
+    normal = posixpath.normpath(value)
+    if normal.startswith("//"):
+        normal = "/" + normal.lstrip("/")
+    if normal != value:
+        raise InvalidOption(field, "%r is not a normalised path (no '..', '.', '//' or trailing '/')" % value,
+                            "did you mean %s?" % normal)
     return value
 
 
 def _dns_option(value: str, field: str) -> str:
-    if not value or any(ch.isspace() for ch in value):
-        raise InvalidOption(field, "%r is not a resolver option" % (value,), "write options like ndots:2")
-    return value
+    return _matching(value, DNS_OPTION_RE, field, "a resolver option",
+                     "write options like ndots:2 or rotate (letters, digits, _ - and one :NUMBER)")
 
 
 def _etc_hosts(value, field: str) -> tuple:
@@ -260,13 +297,15 @@ def _etc_hosts(value, field: str) -> tuple:
         pairs = value.items()
     else:
         raise InvalidOption(field, "expected a mapping of host name to address", "write {db.example: 10.0.0.5}")
-    return tuple(sorted((hostname(host, field), ipv4_address(str(address), "%s.%s" % (field, host)))
+    return tuple(sorted((hostname(host, field), ipv4_address(address, "%s.%s" % (field, host)))
                         for host, address in pairs))
 
 
 # published ports ------------------------------------------------------------------------
-def _port_range(text: str, field: str) -> Tuple[int, int]:
-    match = PORT_RE.match(str(text).strip())
+def _port_range(text, field: str) -> Tuple[int, int]:
+    if isinstance(text, bool) or not isinstance(text, (str, int)):
+        raise InvalidOption(field, "%r is not a port or a port range" % (text,), "write 8080 or 8000-8010")
+    match = PORT_RE.fullmatch(str(text))
     if not match:
         raise InvalidOption(field, "%r is not a port or a port range" % (text,), "write 8080 or 8000-8010")
     first = int(match.group(1))
@@ -282,14 +321,18 @@ def _port_range(text: str, field: str) -> Tuple[int, int]:
 def _host_ip(text: Optional[str], field: str) -> Optional[str]:
     if text in (None, "", "0.0.0.0"):
         return None
+    if isinstance(text, str) and text.startswith("[") and text.endswith("]"):
+        text = text[1:-1]
     try:
-        return str(ipaddress.IPv4Address(str(text).strip("[]")))
+        return str(ipaddress.IPv4Address(_string(text, field, "an IPv4 address", "write it like 127.0.0.1")))
     except ValueError:
         raise InvalidOption(field, "%r is not an IPv4 address" % (text,),
                             "give a host address such as 127.0.0.1, or leave it out for every address") from None
 
 
 def _protocol(text: Optional[str], field: str) -> str:
+    if text is not None and not isinstance(text, str):
+        raise InvalidOption(field, "%r is not a protocol" % (text,), "use tcp, udp or sctp")
     protocol = (text or "tcp").lower()
     if protocol not in PROTOCOLS:
         raise InvalidOption(field, "%r is not a protocol" % (text,), "use tcp, udp or sctp")
@@ -308,7 +351,10 @@ def port_spec(item, field: str) -> PortSpec:
         host_ip, host_port, container_port = item.get("host_ip"), item.get("host_port"), item["container_port"]
         protocol = item.get("protocol")
     else:
-        text = str(item).strip()
+        if isinstance(item, bool) or not isinstance(item, (str, int)):
+            raise InvalidOption(field, "expected a string like 8080:80/tcp or a mapping, got %s %r"
+                                % (type(item).__name__, item), "write it like 8080:80 or {container_port: 80}")
+        text = str(item)
         text, protocol = (text.split("/", 1) + [""])[:2]
         parts = text.rsplit(":", 2)
         container_port = parts[-1]
@@ -341,5 +387,5 @@ def publish_spec(params: dict, where: str = "") -> PublishSpec:
 
 def _source(value, field: str) -> str:
     """A client CIDR; a bare address means that one host."""
-    text = str(value).strip()
+    text = _string(value, field, "an IPv4 address or CIDR", "write it like 192.0.2.0/24 or 192.0.2.7")
     return ipv4_cidr(text if "/" in text else text + "/32", field)

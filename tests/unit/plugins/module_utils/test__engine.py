@@ -39,6 +39,12 @@ class FakeNetlink:
         space = self.namespaces.get(path)
         return space["inode"] if space else None
 
+    def netns_identity(self, path):
+        if path in (HOST, "/proc/1/ns/net"):   # PID 1 of this fake host lives in the host's namespace
+            return (0, 1)
+        inode = self.netns_inode(path)
+        return None if inode is None else (0, inode)
+
     def netns_view(self, path):
         space = self.namespaces[path]
         gateway, dev = space["route"]
@@ -267,6 +273,22 @@ def test_refusals_change_nothing(host):
     with pytest.raises(Exception, match="held by process sshd"):
         run(host, PUBLISHED, {"endpoint": "web", "ports": ["22:22"]})
     assert (host.store.data, host.netlink.links, host.nft.applied) == before
+
+
+@pytest.mark.parametrize("item, words", [
+    ({"name": "bad", "pid": 1, "network": "front"}, "host's own network namespace"),
+    ({"name": "bad", "netns_path": "/proc/self/ns/net", "network": "front"}, "host's own network namespace"),
+    ({"name": "bad", "netns_path": "/proc/1/ns/uts", "network": "front"}, "not a network namespace"),
+    ({"name": "bad", "netns_path": "/run/netns/web", "network": "front"}, "managed endpoint web"),
+    ({"name": "bad", "netns_path": "/run/netns/side"}, "managed endpoint web"),
+])
+def test_adoption_refusals_save_nothing_and_call_nothing(host, item, words):
+    build(host)
+    before = (dict(host.store.data), dict(host.netlink.links), dict(host.netlink.namespaces), len(host.netlink.calls))
+    with pytest.raises(InvalidOption, match=words):
+        run(host, ENDPOINTS, item)
+    after = (host.store.data, host.netlink.links, host.netlink.namespaces, len(host.netlink.calls))
+    assert after == before
 
 
 def test_a_vanished_namespace_is_collected_by_a_run_of_another_kind(host):

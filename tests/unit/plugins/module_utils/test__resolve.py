@@ -136,3 +136,55 @@ def test_endpoint_resolver_options_left_out_are_kept(front):
     cleared = endpoints(state, {"name": "web", "network": "front", "dns": [], "dns_search": [], "dns_options": [],
                                 "etc_hosts": {}}).endpoints["web"]
     assert (cleared.dns, cleared.dns_search, cleared.dns_options, cleared.etc_hosts) == ((), (), (), ())
+
+
+# adoption (netns_path, pid): refused before any change when the source is not a network namespace,
+# is the host's own, or is another managed endpoint's ------------------------------------------------
+HOST_ID = (4, 1)
+IDENTITIES = {"/proc/self/ns/net": HOST_ID, "/proc/1/ns/net": HOST_ID, "/proc/555/ns/net": HOST_ID,
+              "/run/netns/web": (4, 10), "/run/netns/side": (4, 10), "/proc/77/ns/net": (4, 10),
+              "/run/netns/foreign": (4, 20), "/proc/88/ns/net": (4, 20), "/run/netns/hostbox": HOST_ID}
+
+
+def adopting(state, *items):
+    return resolve_endpoints(state, [endpoint_spec(i) for i in items], False, lambda p: p in IDENTITIES, {},
+                             identity=IDENTITIES.get, host_identity=HOST_ID).state
+
+
+@pytest.fixture
+def managed(front):
+    return endpoints(front, {"name": "web", "network": "front"},
+                     {"name": "side", "mode": "container", "container": "web"}, {"name": "hostbox", "mode": "host"})
+
+
+@pytest.mark.parametrize("item, field, words", [
+    ({"name": "bad", "pid": 1, "network": "front"}, "pid", "host's own network namespace"),
+    ({"name": "bad", "pid": 555, "mode": "none"}, "pid", "host's own network namespace"),
+    ({"name": "bad", "netns_path": "/proc/self/ns/net", "network": "front"}, "netns_path", "host's own"),
+    ({"name": "bad", "netns_path": "/proc/1/ns/uts", "network": "front"}, "netns_path", "not a network namespace"),
+    ({"name": "bad", "netns_path": "/etc/hostname"}, "netns_path", "not a network namespace"),
+    ({"name": "bad", "netns_path": "/run/netns/web", "network": "front"}, "netns_path", "managed endpoint web"),
+    ({"name": "bad", "netns_path": "/run/netns/side"}, "netns_path", "managed endpoint web"),
+    ({"name": "bad", "pid": 77}, "pid", "managed endpoint web"),
+    ({"name": "bad", "netns_path": "/run/netns/hostbox"}, "netns_path", "host's own"),
+])
+def test_adoption_refusals(managed, item, field, words):
+    with pytest.raises(InvalidOption) as info:
+        adopting(managed, item)
+    assert info.value.field == field and words in info.value.msg
+
+
+def test_adopting_a_foreign_namespace_once_and_again(managed):
+    state = adopting(managed, {"name": "ext", "netns_path": "/run/netns/foreign", "network": "front"})
+    assert state.endpoints["ext"].adopted == "/run/netns/foreign"
+    again = adopting(state, {"name": "ext", "netns_path": "/run/netns/foreign", "network": "front"})
+    assert again.endpoints["ext"].adopted == "/run/netns/foreign"
+    with pytest.raises(InvalidOption) as info:   # the same namespace by another path, for another endpoint
+        adopting(state, {"name": "ext2", "pid": 88})
+    assert "managed endpoint ext" in info.value.msg
+
+
+def test_one_namespace_adopted_twice_in_a_batch(managed):
+    with pytest.raises(InvalidOption) as info:
+        adopting(managed, {"name": "a", "netns_path": "/run/netns/foreign"}, {"name": "b", "pid": 88})
+    assert info.value.field == "pid" and "managed endpoint a" in info.value.msg

@@ -4,7 +4,12 @@ import pytest
 
 from ansible_collections.linuxnet.containers.plugins.module_utils._errors import InvalidOption
 from ansible_collections.linuxnet.containers.plugins.module_utils._models import PortSpec
-from ansible_collections.linuxnet.containers.plugins.module_utils._validate import endpoint_spec, network_spec, port_spec
+from ansible_collections.linuxnet.containers.plugins.module_utils._validate import (
+    endpoint_spec,
+    network_spec,
+    port_spec,
+    publish_spec,
+)
 
 
 def test_options_left_out_stay_open():
@@ -113,3 +118,116 @@ def test_bad_ports_name_the_field(text, words):
     with pytest.raises(InvalidOption) as info:
         port_spec(text, "ports[2]")
     assert info.value.field.startswith("ports[2]") and words in info.value.msg
+
+
+# hostile input: every value that reaches a path, a file, netlink or a command is matched as a whole
+# string and typed; each refusal names the field and says how to fix it ------------------------------
+HOSTILE_NETWORKS = [
+    ({"name": "evil\n"}, "name"),
+    ({"name": "ev\x00il"}, "name"),
+    ({"name": "../etc"}, "name"),
+    ({"name": "a;reboot"}, "name"),
+    ({"name": {"a": 1}}, "name"),
+    ({"name": "n", "bridge": "br0\n"}, "bridge"),
+    ({"name": "n", "bridge": "br$(x)"}, "bridge"),
+    ({"name": "n", "bridge": "br\x00"}, "bridge"),
+    ({"name": "n", "bridge": "bre\u0456"}, "bridge"),          # Cyrillic i
+    ({"name": "n", "bridge": ["br0"]}, "bridge"),
+    ({"name": "n", "subnet": "172.20.0.0/16\n"}, "subnet"),
+    ({"name": "n", "subnet": {"a": 1}}, "subnet"),
+    ({"name": "n", "subnet": "172.20.0.0/16", "gateway": "172.20.0.1\n"}, "gateway"),
+    ({"name": "n", "subnet": "172.20.0.0/16", "gateway": 2886991873}, "gateway"),
+    ({"name": "n", "mtu": True}, "mtu"),
+    ({"name": "n", "mtu": "1500"}, "mtu"),
+]
+
+HOSTILE_ENDPOINTS = [
+    ({"name": "ep\n", "network": "front"}, "name"),
+    ({"name": "ep/../x"}, "name"),
+    ({"name": "web", "network": "front\n"}, "network"),
+    ({"name": "web", "networks": [{"name": "front", "ifname": "eth0\n"}]}, "networks[0].ifname"),
+    ({"name": "web", "networks": [{"name": "front", "ifname": "e;th"}]}, "networks[0].ifname"),
+    ({"name": "web", "networks": [{"name": "front", "ifname": "\uff45th0"}]}, "networks[0].ifname"),
+    ({"name": "web", "networks": [{"name": "front", "ifname": 7}]}, "networks[0].ifname"),
+    ({"name": "web", "networks": [{"name": "front", "aliases": ["www\n"]}]}, "networks[0].aliases"),
+    ({"name": "web", "networks": [{"name": "front", "aliases": [{"a": 1}]}]}, "networks[0].aliases"),
+    ({"name": "web", "network": "front", "mac_address": "02:42:ac:14:00:0a\n"}, "mac_address"),
+    ({"name": "web", "network": "front", "ipv4_address": "172.20.0.9\n"}, "ipv4_address"),
+    ({"name": "web", "dns": ["1.1.1.1\n"]}, "dns"),
+    ({"name": "web", "dns": [16843009]}, "dns"),
+    ({"name": "web", "dns_search": ["example.com\n"]}, "dns_search"),
+    ({"name": "web", "dns_search": ["example.com\nnameserver 6.6.6.6"]}, "dns_search"),
+    ({"name": "web", "dns_options": ["ndots:2\n"]}, "dns_options"),
+    ({"name": "web", "dns_options": ["ndots:2\x00"]}, "dns_options"),
+    ({"name": "web", "dns_options": ["a;b"]}, "dns_options"),
+    ({"name": "web", "dns_options": [5]}, "dns_options"),
+    ({"name": "web", "etc_hosts": {"db\n": "10.0.0.5"}}, "etc_hosts"),
+    ({"name": "web", "etc_hosts": {"db": "10.0.0.5\n1.2.3.4 evil"}}, "etc_hosts.db"),
+    ({"name": "web", "etc_hosts": {"db": ["10.0.0.5"]}}, "etc_hosts.db"),
+    ({"name": "web", "etc_hosts": {1: "10.0.0.5"}}, "etc_hosts"),
+    ({"name": "web", "etc_hosts": ["db"]}, "etc_hosts"),
+    ({"name": "web", "netns_path": "/run/netns/x\n"}, "netns_path"),
+    ({"name": "web", "netns_path": "/run/netns/x\x00"}, "netns_path"),
+    ({"name": "web", "netns_path": "/run/netns/../../etc/passwd"}, "netns_path"),
+    ({"name": "web", "netns_path": "/run/netns//x"}, "netns_path"),
+    ({"name": "web", "netns_path": "/run/netns/x/"}, "netns_path"),
+    ({"name": "web", "netns_path": "//run/netns/x"}, "netns_path"),
+    ({"name": "web", "netns_path": {"a": 1}}, "netns_path"),
+    ({"name": "web", "netns_path": "/" + "a" * 5000}, "netns_path"),
+    ({"name": "web", "pid": True}, "pid"),
+    ({"name": "web", "pid": "1"}, "pid"),
+    ({"name": "web", "pid": 1.5}, "pid"),
+    ({"name": "web", "pid": -1}, "pid"),
+    ({"name": "web", "mode": "container", "container": "web\n"}, "container"),
+]
+
+HOSTILE_PUBLISHES = [
+    ({"endpoint": "web\n", "ports": ["80"]}, "endpoint"),
+    ({"endpoint": "web", "network": "front\n", "ports": ["80"]}, "network"),
+    ({"endpoint": "web", "ports": ["80\n"]}, "ports[0]"),
+    ({"endpoint": "web", "ports": [" 80"]}, "ports[0]"),
+    ({"endpoint": "web", "ports": ["\uff18\uff10"]}, "ports[0]"),         # fullwidth 80
+    ({"endpoint": "web", "ports": ["\u0668\u0660"]}, "ports[0]"),         # Arabic-Indic 80
+    ({"endpoint": "web", "ports": ["8080:80/tcp\n"]}, "ports[0]"),
+    ({"endpoint": "web", "ports": ["127.0.0.1\n:8080:80"]}, "ports[0]"),
+    ({"endpoint": "web", "ports": [True]}, "ports[0]"),
+    ({"endpoint": "web", "ports": [None]}, "ports[0]"),
+    ({"endpoint": "web", "ports": [[80]]}, "ports[0]"),
+    ({"endpoint": "web", "ports": [{"container_port": True}]}, "ports[0]"),
+    ({"endpoint": "web", "ports": [{"container_port": 80, "protocol": ["tcp"]}]}, "ports[0]"),
+    ({"endpoint": "web", "ports": [{"container_port": 80, "protocol": {}}]}, "ports[0]"),
+    ({"endpoint": "web", "ports": [{"container_port": 80, "host_ip": {"a": 1}}]}, "ports[0]"),
+    ({"endpoint": "web", "ports": [{"container_port": "80\n"}]}, "ports[0]"),
+    ({"endpoint": "web", "ports": ["80"], "allowed_sources": ["10.0.0.0/8\n"]}, "allowed_sources"),
+    ({"endpoint": "web", "ports": ["80"], "allowed_sources": [" 10.0.0.1"]}, "allowed_sources"),
+    ({"endpoint": "web", "ports": ["80"], "allowed_sources": [{"a": 1}]}, "allowed_sources"),
+]
+
+
+@pytest.mark.parametrize("parse, params, field", [(network_spec, p, f) for p, f in HOSTILE_NETWORKS] +
+                         [(endpoint_spec, p, f) for p, f in HOSTILE_ENDPOINTS] +
+                         [(publish_spec, p, f) for p, f in HOSTILE_PUBLISHES])
+def test_hostile_values_are_refused_with_the_field_named(parse, params, field):
+    with pytest.raises(InvalidOption) as info:
+        parse(params, "items[2].")
+    assert info.value.field == "items[2]." + field
+    assert info.value.msg.startswith("items[2].%s: " % field)
+    assert "; " in info.value.msg, "no fix given: %s" % info.value.msg
+
+
+@pytest.mark.parametrize("params", [
+    {"name": "web", "networks": [{"name": "front", "ifname": "data.10", "aliases": ["db.internal", "db_1"]}]},
+    {"name": "web", "dns": ["1.1.1.1"], "dns_search": ["corp.example"],
+     "dns_options": ["ndots:2", "rotate", "single-request-reopen"]},
+    {"name": "web", "netns_path": "/run/netns/foreign"},
+    {"name": "web", "pid": 4242},
+    {"name": "web", "etc_hosts": {"db.example": "10.0.0.5"}},
+])
+def test_ordinary_values_still_pass(params):
+    endpoint_spec(params)
+
+
+def test_normalised_path_suggestion():
+    with pytest.raises(InvalidOption) as info:
+        endpoint_spec({"name": "web", "netns_path": "/run/netns/../netns/x"})
+    assert "/run/netns/x" in info.value.msg
