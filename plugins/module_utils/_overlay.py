@@ -80,6 +80,10 @@ def spec_fields(params: dict, where: str, subnet: Optional[str], address: Callab
         entries = []
         for index, item in enumerate(remote):
             prefix = "%sremote_endpoints[%d]." % (where, index)
+            unknown = sorted(set(item) - {"name", "address", "aliases"})
+            if unknown:
+                raise InvalidOption(prefix + unknown[0], "is not an option of a remote endpoint",
+                                    "give name, address and aliases")
             entries.append((hostname(item.get("name"), prefix + "name"), address(item.get("address"), prefix + "address"),
                             tuple(hostname(alias, prefix + "aliases") for alias in item.get("aliases") or ())))
         remote = tuple(sorted(entries))

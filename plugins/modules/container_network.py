@@ -109,10 +109,10 @@ options:
     type: bool
   driver:
     description:
-      - V(bridge) (a network on this host alone) or V(overlay) (one network spanning several hosts over VXLAN: run
-        the same task on every host of the group; see docs/multihost.md). V(bridge) when the network is created.
+      - V(bridge) (a network on this host alone) or V(overlay) (one network spanning several hosts over VXLAN; run
+        the same task on every host of the group, see docs/multihost.md). V(bridge) when the network is created.
       - With V(overlay), O(subnet) must be given (the same on every host), and O(ip_range) is this host's slice
-        of it for dynamic addresses (distinct per host). Each host is the gateway of its own endpoints: the same
+        of it for dynamic addresses (distinct per host). Each host is the gateway of its own endpoints, with the same
         gateway address and bridge MAC (derived from O(name)) on every host, ARP for the gateway kept off the
         overlay by the bridge-family nftables table C(linuxnet_overlay). Outbound NAT and published ports work on
         the host where the endpoint lives.
@@ -147,12 +147,10 @@ options:
     description:
       - Endpoints of this overlay on the other hosts, listed in the hosts files of this host's endpoints on the
         network (the role gathers them from every host). Left out, kept. Their addresses are never allocated here.
+      - Each item has C(name) (the endpoint's name), C(address) (its IPv4 address on this network) and optionally
+        C(aliases) (a list of further names).
     type: list
     elements: dict
-    suboptions:
-      name: {description: Endpoint name., type: str, required: true}
-      address: {description: Its IPv4 address on this network., type: str, required: true}
-      aliases: {description: Further names., type: list, elements: str}
   networks:
     description:
       - Batch form. A list of networks taking the same options as the single form.
@@ -203,14 +201,7 @@ options:
       peers: {description: As O(peers)., type: list, elements: str}
       local_address: {description: As O(local_address)., type: str}
       peer_slices: {description: As O(peer_slices)., type: list, elements: str}
-      remote_endpoints:
-        description: As O(remote_endpoints).
-        type: list
-        elements: dict
-        suboptions:
-          name: {description: Endpoint name., type: str, required: true}
-          address: {description: Its IPv4 address on this network., type: str, required: true}
-          aliases: {description: Further names., type: list, elements: str}
+      remote_endpoints: {description: As O(remote_endpoints)., type: list, elements: dict}
   exclusive:
     description:
       - With O(networks), remove every network the collection manages on the host that the list does not name.
@@ -287,7 +278,7 @@ network:
                     returned: driver is overlay, sample: 192.0.2.11}
     peer_slices: {description: The other hosts' slices (overlays only)., type: list, elements: str,
                   returned: driver is overlay, sample: [10.20.0.128/26]}
-    remote_endpoints: {description: Endpoints on other hosts (overlays only), each name, address and aliases.,
+    remote_endpoints: {description: "Endpoints on other hosts (overlays only): each name, address and aliases.",
                        type: list, elements: dict, returned: driver is overlay, sample: []}
     endpoints: {description: Names of the endpoints attached., type: list, elements: str, sample: [web]}
 networks:
@@ -324,9 +315,7 @@ OPTIONS = dict(
     driver=dict(type="str", choices=["bridge", "overlay"]), vni=dict(type="int"),
     peers=dict(type="list", elements="str"), local_address=dict(type="str"),
     peer_slices=dict(type="list", elements="str"),
-    remote_endpoints=dict(type="list", elements="dict", options=dict(
-        name=dict(type="str", required=True), address=dict(type="str", required=True),
-        aliases=dict(type="list", elements="str"))),
+    remote_endpoints=dict(type="list", elements="dict"),
 )
 
 

@@ -19,7 +19,7 @@ import tempfile
 
 import yaml
 
-from harness import VENV_BIN, VENV_PYTHON, PlaybookError, Sandbox  # pylint: disable=import-error
+from harness import VENV_BIN, VENV_PYTHON, Sandbox, run_playbook  # pylint: disable=import-error
 
 UNDERLAY = "192.0.2.0/24"
 SWITCH_ADDRESS = "192.0.2.1"
@@ -111,14 +111,7 @@ class Fabric:
             argv.append("--check")
         if limit:
             argv += ["--limit", limit]
-        proc = subprocess.run(argv, capture_output=True, text=True, env=env, timeout=600, check=False)
-        if expect_rc is not None and proc.returncode != expect_rc:
-            raise PlaybookError("ansible-playbook rc=%d (expected %d)\n--- stdout\n%s\n--- stderr\n%s"
-                                % (proc.returncode, expect_rc, proc.stdout[-10000:], proc.stderr[-4000:]))
-        if not os.path.exists(dump):
-            return []
-        with open(dump, encoding="utf-8") as handle:
-            return [json.loads(line) for line in handle]
+        return run_playbook(argv, env, dump, expect_rc, tail=10000)
 
     def tempdir(self):
         return tempfile.mkdtemp(prefix="fabric-", dir=self.switch.workdir())
