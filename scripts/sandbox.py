@@ -6,8 +6,9 @@
     sandbox.py stop PID         kills it (its namespaces, mounts and processes go with it)
     sandbox.py exec PID -- ARGV runs ARGV inside it (net, mount, pid, uts and ipc namespaces)
 
-Inside: sysfs on /sys, tmpfs on /run (with /run/netns), /etc and /var overlaid on tmpfs, /usr
-read-only (a package install inside fails loudly instead of writing the real disk), lo up, the
+Inside: sysfs on /sys, tmpfs on /run (with /run/netns), /etc, /var (so /var/lib) and /usr/local
+overlaid on tmpfs, the rest of /usr read-only (a package install inside fails loudly instead of
+writing the real disk), lo up, the
 sysctls of a fresh server (ip_forward=0, route_localnet=0), and a LAN: a namespace `lan`
 (198.51.100.2/24) joined to the sandbox host's `uplink0` (198.51.100.1/24), which is also its
 default route; `lan` also holds 198.51.100.3 (a second client) and routes Docker's pools to the
@@ -35,6 +36,8 @@ done
 rm -rf /etc/netns
 mount --bind /usr /usr
 mount -o remount,bind,ro /usr
+mkdir -p /run/sandbox/usr-local/upper /run/sandbox/usr-local/work
+mount -t overlay overlay -o lowerdir=/usr/local,upperdir=/run/sandbox/usr-local/upper,workdir=/run/sandbox/usr-local/work /usr/local
 touch %(marker)s
 hostname sandbox
 ip link set lo up

@@ -12,7 +12,7 @@ from __future__ import annotations
 from typing import Dict, Optional, Tuple
 
 from ansible_collections.linuxnet.containers.plugins.module_utils._models import Network, State
-from ansible_collections.linuxnet.containers.plugins.module_utils._plan_overlay import overlay_guard
+from ansible_collections.linuxnet.containers.plugins.module_utils._overlay import overlay_guard
 from ansible_collections.linuxnet.containers.plugins.module_utils._nft import (
     FirewallNetwork,
     FirewallPublish,

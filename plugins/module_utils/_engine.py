@@ -22,6 +22,8 @@ from dataclasses import dataclass, field
 from typing import Any, Callable, Dict, List, Optional, Sequence
 
 from ansible_collections.linuxnet.containers.plugins.module_utils import _files as files
+from ansible_collections.linuxnet.containers.plugins.module_utils import _limits as limits
+from ansible_collections.linuxnet.containers.plugins.module_utils import _restore as restore
 from ansible_collections.linuxnet.containers.plugins.module_utils import _sockets as sockets
 from ansible_collections.linuxnet.containers.plugins.module_utils._desired import desired_sysctls, firewall_state
 from ansible_collections.linuxnet.containers.plugins.module_utils._errors import KernelError, UnknownReference
@@ -29,8 +31,9 @@ from ansible_collections.linuxnet.containers.plugins.module_utils._kinds import 
 from ansible_collections.linuxnet.containers.plugins.module_utils._models import State, netns_path
 from ansible_collections.linuxnet.containers.plugins.module_utils._netlink_vxlan import OverlayNetlink
 from ansible_collections.linuxnet.containers.plugins.module_utils._overlay import vxlan_ifname
+from ansible_collections.linuxnet.containers.plugins.module_utils._plan_overlay import network_actions
 from ansible_collections.linuxnet.containers.plugins.module_utils._nft import Nftables
-from ansible_collections.linuxnet.containers.plugins.module_utils._plan import Action, HostView, Planner
+from ansible_collections.linuxnet.containers.plugins.module_utils._plan import Action, HostView, Planner, file_scope
 from ansible_collections.linuxnet.containers.plugins.module_utils._resolve import Lookups, Resolution
 from ansible_collections.linuxnet.containers.plugins.module_utils._runner import Runner
 from ansible_collections.linuxnet.containers.plugins.module_utils._store import Store
@@ -47,12 +50,13 @@ class Adapters:
     store: Any                        # lock, load, save (_store.Store)
     files: Any = files                # /etc/netns files and the host's resolv.conf (_files)
     port_owner: Callable[[str, Optional[str], int], Optional[str]] = sockets.listening_owner
+    neigh_limit: Callable[[], Optional[int]] = lambda: None   # the host's gc_thresh3 (_limits.gc_thresh3)
 
     @classmethod
     def real(cls, runner: Runner) -> "Adapters":
         nft = Nftables(runner)
         nft.require()
-        return cls(netlink=OverlayNetlink(), nft=nft, store=Store())
+        return cls(netlink=OverlayNetlink(), nft=nft, store=Store(), neigh_limit=lambda: limits.gc_thresh3(runner))
 
     def close(self) -> None:
         self.netlink.close()
@@ -63,7 +67,7 @@ class Outcome:
     """What a run did (or, in check mode, would do)."""
 
     kind: Kind
-    names: List[str]
+    names: List[str]             # the objects the task names, in its order: what the results list
     new: State
     actions: List[Action]
     before: dict
@@ -95,7 +99,7 @@ class Engine:
         self.lookups = Lookups(host_routes=self.netlink.host_routes, exists=self._exists,
                                port_owner=adapters.port_owner, identity=self.netlink.netns_identity,
                                host_identity=self.netlink.netns_identity(HOST_NETNS),
-                               underlay=lambda: self.netlink.underlay())
+                               underlay=getattr(self.netlink, "underlay", lambda: (None, {})))
 
     @classmethod
     def open(cls, runner: Runner, check_mode: bool) -> "Engine":
@@ -121,8 +125,11 @@ class Engine:
                 if not self.check_mode:
                     raise
                 return self._assumed(kind, old, specs, exc)
-            networks, endpoints = kind.scope(resolution.state, resolution.touched)
-            return self._run(kind, old, resolution, networks, endpoints)
+            limits.check_bridge_ports(old, resolution.state)
+            networks, endpoints = kind.scope(old, resolution.state, resolution.touched, self.netlink.host_links())
+            outcome = self._run(kind, old, resolution, networks, endpoints)
+        outcome.names = [getattr(spec, kind.key) for spec in specs]   # results in the order the task lists them
+        return outcome
 
     @staticmethod
     def _assumed(kind: Kind, old: State, specs: Sequence[Any], exc: UnknownReference) -> Outcome:
@@ -134,30 +141,55 @@ class Engine:
         return Outcome(kind=kind, names=[], new=old, actions=[Action("record", {}, text)], before={}, after={},
                        warnings=[text + ": the preview of this task is incomplete"])
 
+    def replay(self) -> restore.Report:
+        """Rebuild everything in the store as it is (`linuxnet-containers restore`); in check mode, say what
+        differs from it (`status`). The same read and planner as a module run; the store is not changed."""
+        with self.adapters.store.lock():
+            state = self.adapters.store.load()
+            endpoints, skipped = restore.restorable(state, self.netlink.netns_inode)
+            endpoints |= set(state.pending)
+            view = self._read(state.with_pending(), state, endpoints)
+            fw_plan = self.adapters.nft.plan(firewall_state(state))
+            actions = self._plan(state.with_pending(), state, view, fw_plan, set(state.networks), endpoints)
+            if not self.check_mode:
+                self._apply(actions)
+                self._finish_removals(state)
+            return restore.Report(state=state, actions=actions, skipped=skipped, applied=not self.check_mode)
+
     # the pipeline ------------------------------------------------------------------------
+    def _finish_removals(self, state: State) -> None:
+        """Every action applied: the removals are done, so the store stops carrying them."""
+        if state.pending:
+            state.pending = {}
+            self.adapters.store.save(state)
+
     def _exists(self, path: str) -> bool:
         return self.netlink.netns_inode(path) is not None
 
     def _run(self, kind: Kind, old: State, resolution: Resolution, networks, endpoints) -> Outcome:
         new = resolution.state
         collected = self._collect_vanished(old, new, resolution.touched if kind.names_endpoints else ())
-        endpoint_scope = set(endpoints) | set(collected)
+        new.pending = restore.pending_removals(old, new)
+        endpoint_scope = set(endpoints) | set(collected) | set(new.pending)
         network_scope = set(networks)
         for name in endpoint_scope:
             if name in new.endpoints:
                 network_scope.update(a.network for a in new.endpoints[name].attachments)
-        view = self._read(old, new, endpoint_scope)
+        before_all = old.with_pending()
+        view = self._read(before_all, new, endpoint_scope)
         fw_plan = self.adapters.nft.plan(firewall_state(new))
-        actions = self._plan(old, new, view, fw_plan, network_scope, endpoint_scope)
+        actions = self._plan(before_all, new, view, fw_plan, network_scope, endpoint_scope)
         before, after = kind.diff(old, new, resolution.touched, view)
         if fw_plan.changes:
             before["firewall"], after["firewall"] = fw_plan.before, fw_plan.after
         outcome = Outcome(kind=kind, names=resolution.touched, new=new, actions=actions, before=before, after=after,
-                          sysctls=desired_sysctls(new), collected=collected, warnings=self._foreign_drop_warnings(new))
+                          sysctls=desired_sysctls(new), collected=collected,
+                          warnings=self._foreign_drop_warnings(new) + self._neigh_warnings(new))
         if not self.check_mode:
             if actions or new.to_dict() != old.to_dict():
                 self.adapters.store.save(new)
             self._apply(actions)
+            self._finish_removals(new)
         if kind.names_endpoints:
             outcome.inodes = {name: self.netlink.netns_inode(netns_path(name)) for name in resolution.touched
                               if name in new.endpoints}
@@ -170,16 +202,16 @@ class Engine:
         actions: List[Action] = []
         for name in sorted(network_scope):
             if name in new.networks:
-                actions += planner.network(name)
+                actions += network_actions(planner, name)
         actions += planner.sysctls(desired_sysctls(new))
         if fw_plan.changes:
             actions.append(Action("apply_firewall", {"plan": fw_plan}, "nftables: " + "; ".join(fw_plan.changes)))
-        for name in sorted(endpoint_scope - set(new.endpoints)):
-            actions += planner.endpoint(name)
+        removals = [action for name in sorted(endpoint_scope - set(new.endpoints)) for action in planner.endpoint(name)]
+        actions += sorted(removals, key=lambda action: action.op != "delete_link")   # veths first, in one batch
         for name in new.sharing_order(endpoint_scope & set(new.endpoints)):
             actions += planner.endpoint(name)
         for name in sorted(network_scope - set(new.networks)):
-            actions += planner.network(name)
+            actions += network_actions(planner, name)
         actions += planner.orphans()
         actions += planner.files()
         return actions
@@ -197,13 +229,21 @@ class Engine:
                 "(see docs/troubleshooting.md)" % chain
                 for chain in self.adapters.nft.foreign_forward_drops()]
 
+    def _neigh_warnings(self, state: State) -> List[str]:
+        if not limits.attachments(state):
+            return []
+        return limits.neigh_warnings(state, self.adapters.neigh_limit())
+
     def _collect_vanished(self, old: State, new: State, requested: Sequence[str]) -> List[str]:
-        """Endpoints whose namespace name was deleted behind our back: drop their records and leftovers."""
+        """Adopted endpoints whose name and process are both gone: drop their records and leftovers.
+
+        A namespace the collection created keeps its record and allocations when it vanishes (a reboot,
+        `ip netns del`): restore, or the next run that names it, creates it again."""
         vanished = []
         for name in sorted(old.endpoints):
-            if name in requested or name not in new.endpoints:
+            if name in requested or name not in new.endpoints or not new.endpoints[name].adopted:
                 continue
-            if not self._exists(netns_path(name)):
+            if not self._exists(netns_path(name)) and not self._exists(new.endpoints[name].adopted):
                 vanished.append(name)
                 new.endpoints.pop(name)
                 new.published.pop(name, None)
@@ -227,7 +267,7 @@ class Engine:
             namespaces=namespaces,
             inodes={path: self.netlink.netns_inode(path) for path in sorted(sources)},
             files={name: self.adapters.files.read_endpoint_files(name)
-                   for name in set(old.endpoints) | set(new.endpoints)},
+                   for name in file_scope(old, new, endpoint_scope)},
             sysctls={key: self._sysctl(key) for key in desired_sysctls(new)},
             host_resolv_conf=self.adapters.files.host_resolv_conf(),
             vxlans=self.netlink.vxlan_views(vxlans) if vxlans else {},
@@ -257,10 +297,9 @@ class Engine:
             "set_up": netlink.set_up,
             "set_port": netlink.set_port,
             "set_default_route": netlink.set_default_route,
-            "create_vxlan": lambda **kwargs: netlink.create_vxlan(**kwargs),
-            "set_vxlan_port": lambda **kwargs: netlink.set_vxlan_port(**kwargs),
-            "fdb_add": lambda **kwargs: netlink.fdb_add(**kwargs),
-            "fdb_del": lambda **kwargs: netlink.fdb_del(**kwargs),
+            # overlays (_netlink_vxlan.OverlayNetlink); the engine's fakes of bridge-only tests lack them
+            **{op: getattr(netlink, op) for op in ("create_vxlan", "set_vxlan_port", "fdb_add", "fdb_del")
+               if hasattr(netlink, op)},
             "set_sysctl": netlink.set_sysctl,
             "apply_firewall": nft.apply,
             "write_text": files_.write_text,
@@ -271,10 +310,27 @@ class Engine:
 
     def _apply(self, actions: Sequence[Action]) -> None:
         calls = self._calls()
-        for action in actions:
+        for batch in _batches(actions):
             try:
-                calls[action.op](**action.kwargs)
+                if len(batch) > 1:
+                    self.netlink.delete_links([action.kwargs["ifname"] for action in batch])
+                else:
+                    calls[batch[0].op](**batch[0].kwargs)
             except KernelError:
                 raise
             except OSError as exc:
-                raise KernelError("%s failed: %s" % (action.text, exc)) from None
+                raise KernelError("%s failed: %s" % ("; ".join(a.text for a in batch), exc)) from None
+
+
+def _batches(actions: Sequence[Action]) -> List[List[Action]]:
+    """The actions in order, each alone, but consecutive deletions of host links as one batch: the kernel then
+    waits for one RCU grace period for all of them instead of one per veth (tens of ms each)."""
+    batches: List[List[Action]] = []
+    for action in actions:
+        host_deletion = action.op == "delete_link" and action.kwargs.get("netns") is None
+        if host_deletion and batches and batches[-1][-1].op == "delete_link" and \
+                batches[-1][-1].kwargs.get("netns") is None:
+            batches[-1].append(action)
+        else:
+            batches.append([action])
+    return batches

@@ -240,12 +240,29 @@ class State:
     networks: dict = field(default_factory=dict)   # name -> Network
     endpoints: dict = field(default_factory=dict)  # name -> Endpoint
     published: dict = field(default_factory=dict)  # endpoint name -> tuple of Publish
+    # Removed endpoints whose teardown has not been seen to finish (the record, saved before applying): a run killed
+    # halfway leaves them here, and the next run removes what is left of them (/run/netns/NAME, /etc/netns/NAME).
+    pending: dict = field(default_factory=dict)    # endpoint name -> Endpoint
 
     def copy(self) -> "State":
-        return State(dict(self.networks), dict(self.endpoints), dict(self.published))
+        return State(dict(self.networks), dict(self.endpoints), dict(self.published), dict(self.pending))
+
+    def with_pending(self) -> "State":
+        """This state with the pending removals back among its endpoints, as the planner's "before"."""
+        state = self.copy()
+        state.endpoints.update({n: e for n, e in self.pending.items() if n not in self.endpoints})
+        return state
 
     def endpoints_on(self, network: str) -> list:
         return sorted(e.name for e in self.endpoints.values() if e.attachment(network))
+
+    def members(self) -> dict:
+        """network -> [(endpoint name, its attachment)] sorted by name, for every network: one pass."""
+        found: dict = {}
+        for endpoint in sorted(self.endpoints.values(), key=lambda e: e.name):
+            for attachment in endpoint.attachments:
+                found.setdefault(attachment.network, []).append((endpoint.name, attachment))
+        return found
 
     def namespace_owner(self, name: str) -> Optional[Endpoint]:
         """The endpoint whose namespace endpoint `name` uses: itself, or for container mode the end of the
@@ -281,6 +298,7 @@ class State:
             "networks": {n: net.to_dict() for n, net in sorted(self.networks.items())},
             "endpoints": {n: ep.to_dict() for n, ep in sorted(self.endpoints.items())},
             "published": {n: [p.to_dict() for p in pubs] for n, pubs in sorted(self.published.items())},
+            "pending": {n: ep.to_dict() for n, ep in sorted(self.pending.items())},
         }
 
     @classmethod
@@ -289,4 +307,5 @@ class State:
             networks={n: Network.from_dict(v) for n, v in (data.get("networks") or {}).items()},
             endpoints={n: Endpoint.from_dict(v) for n, v in (data.get("endpoints") or {}).items()},
             published={n: tuple(Publish.from_dict(p) for p in v) for n, v in (data.get("published") or {}).items()},
+            pending={n: Endpoint.from_dict(v) for n, v in (data.get("pending") or {}).items()},
         )

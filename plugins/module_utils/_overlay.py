@@ -190,3 +190,8 @@ def refuse_foreign_addresses(network, attached: Dict[str, str], prefix: str) -> 
         if owner:
             raise Conflict("%speer_slices: endpoint %s has %s, which is in %s; move it first"
                            % (prefix, endpoint, address, owner))
+
+
+def overlay_guard(networks) -> Tuple[Tuple[str, str], ...]:
+    """(vxlan port, gateway) pairs whose ARP the bridge-family table keeps off the overlay."""
+    return tuple(sorted((vxlan_ifname(n.vni), n.gateway) for n in networks if n.overlay))

@@ -16,7 +16,6 @@ from typing import Any, Dict, List, Optional, Set
 from ansible_collections.linuxnet.containers.plugins.module_utils import _files as files
 from ansible_collections.linuxnet.containers.plugins.module_utils._desired import route_localnet_key
 from ansible_collections.linuxnet.containers.plugins.module_utils._errors import Conflict
-from ansible_collections.linuxnet.containers.plugins.module_utils._plan_overlay import overlay_actions
 from ansible_collections.linuxnet.containers.plugins.module_utils._models import (
     OWN_NAMESPACE_MODES,
     OWNER_MARK,
@@ -85,13 +84,10 @@ class Planner:
         self.new = new
         self.view = view
         self.fresh: Set[str] = set()  # endpoints whose namespace this plan creates or re-binds
+        self._network_members: Optional[dict] = None
 
     # networks -----------------------------------------------------------------------------
-    def network(self, name: str) -> List[Action]:
-        return self._network(name) + overlay_actions(Action, self.old.networks.get(name),
-                                                     self.new.networks.get(name), self.view, bridge_mark(name))
-
-    def _network(self, name: str) -> List[Action]:
+    def network(self, name: str) -> List[Action]:  # its overlay part: _plan_overlay.network_actions
         desired: Optional[Network] = self.new.networks.get(name)
         previous: Optional[Network] = self.old.networks.get(name)
         actions: List[Action] = []
@@ -329,13 +325,21 @@ class Planner:
         return actions
 
     # files --------------------------------------------------------------------------------
+    def _members(self) -> dict:
+        if self._network_members is None:
+            self._network_members = self.new.members()
+        return self._network_members
+
     def files(self) -> List[Action]:
+        """The /etc/netns files of the endpoints the view read them for (see file_scope); the others stay."""
+        scope = set(self.view.files)
         actions = []
-        for name in sorted(set(self.old.endpoints) - set(self.new.endpoints)):
+        for name in sorted(set(scope) & (set(self.old.endpoints) - set(self.new.endpoints))):
             if self.view.files.get(name):
                 actions.append(Action("remove_endpoint_dir", {"name": name},
                                       "remove %s" % files.endpoint_dir(name)))
-        for name, endpoint in sorted(self.new.endpoints.items()):
+        for name in sorted(set(scope) & set(self.new.endpoints)):
+            endpoint = self.new.endpoints[name]
             desired = self.endpoint_files(endpoint)
             actual = self.view.files.get(name, {})
             for filename in ("resolv.conf", "hosts"):
@@ -371,14 +375,26 @@ class Planner:
             entries.append((attachment.ipv4_address, (endpoint.name,) + attachment.aliases))
             seen.add(attachment.ipv4_address)
         for attachment in endpoint.attachments:
-            peers = [(n, self.new.endpoints[n].attachment(attachment.network)) for n in
-                     self.new.endpoints_on(attachment.network)]
-            network = self.new.networks.get(attachment.network)
-            for peer_name, address, aliases in [(n, p.ipv4_address, p.aliases) for n, p in peers] + list(
-                    network.remote_endpoints if network is not None else ()):
+            for peer_name, address, aliases in [(n, p.ipv4_address, p.aliases) for n, p in self._members().get(
+                    attachment.network, ())] + list(getattr(self.new.networks.get(attachment.network), "remote_endpoints", ())):
                 if peer_name == endpoint.name or address in seen:
                     continue
                 seen.add(address)
                 entries.append((address, (peer_name,) + tuple(aliases)))
         entries.extend((address, (host,)) for host, address in endpoint.etc_hosts)
         return files.render_hosts(entries)
+
+
+def file_scope(old: State, new: State, endpoints) -> Set[str]:
+    """Endpoints whose /etc/netns files a run must look at: those it reconciles or removes, every endpoint on a
+    network whose record or members changed (their hosts files list each other), and the sharers of all of
+    them (a container-mode endpoint has its target's files). The rest cannot have changed, so a run that
+    touches one endpoint reads and renders one endpoint's files, not every endpoint's."""
+    scope = set(endpoints) | (set(old.endpoints) - set(new.endpoints))
+    before, after = old.members(), new.members()
+    for network in set(before) | set(after) | set(old.networks) | set(new.networks):
+        if before.get(network) != after.get(network) or old.networks.get(network) != new.networks.get(network):
+            scope.update(name for name, _attachment in after.get(network, ()))
+    scope.update(name for name, endpoint in new.endpoints.items()
+                 if endpoint.mode == "container" and (new.namespace_owner(name) or endpoint).name in scope)
+    return scope

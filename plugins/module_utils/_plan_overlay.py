@@ -14,6 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import List, Optional, Tuple
 
+from ansible_collections.linuxnet.containers.plugins.module_utils import _plan as plan
 from ansible_collections.linuxnet.containers.plugins.module_utils._errors import Conflict
 from ansible_collections.linuxnet.containers.plugins.module_utils._overlay import VXLAN_PORT, overlay_mac, vxlan_ifname
 
@@ -27,6 +28,12 @@ class VxlanView:
     port: Optional[int]
     learning: Optional[bool]
     peers: Tuple[str, ...]      # destinations of its all-zero (flood) FDB entries, sorted
+
+
+def network_actions(planner, name: str) -> List:
+    """A network's actions: its bridge (Planner.network), then its overlay part."""
+    return planner.network(name) + overlay_actions(plan.Action, planner.old.networks.get(name),
+                                                   planner.new.networks.get(name), planner.view, plan.bridge_mark(name))
 
 
 def overlay_actions(action, previous, desired, view, bridge_mark: str) -> List:
@@ -83,8 +90,3 @@ def overlay_actions(action, previous, desired, view, bridge_mark: str) -> List:
     actions += [action("fdb_add", {"ifname": new_vx, "peer": peer}, "flood %s to peer %s" % (new_vx, peer))
                 for peer in desired.peers if peer not in have]
     return actions
-
-
-def overlay_guard(networks) -> Tuple[Tuple[str, str], ...]:
-    """(vxlan port, gateway) pairs whose ARP the bridge-family table keeps off the overlay."""
-    return tuple(sorted((vxlan_ifname(n.vni), n.gateway) for n in networks if n.overlay))

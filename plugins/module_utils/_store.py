@@ -1,11 +1,13 @@
 # -*- coding: utf-8 -*-
 # Copyright (c) linuxnet.containers contributors
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""The state store: what the collection manages, kept next to the kernel objects it describes.
+"""The state store: what the collection manages and every allocation it made.
 
-It lives under /run, so it shares the lifetime of the namespaces, bridges and rules it
-describes: after a reboot both are gone and the next run rebuilds them. A host-wide
-lock serialises concurrent runs (two playbooks, AWX jobs, forks against one host).
+The store is durable (/var/lib/linuxnet-containers/state.json): it outlives a reboot, so the
+restore command and the next run rebuild the same namespaces, addresses, MACs and host ports.
+The host-wide lock that serialises concurrent runs (two playbooks, AWX jobs, forks against one
+host) stays under /run, as runtime data. A store left under /run by 0.1.0 is moved into the
+durable one, once, under the lock.
 """
 
 from __future__ import annotations
@@ -19,9 +21,11 @@ import time
 from ansible_collections.linuxnet.containers.plugins.module_utils._errors import Conflict, LinuxnetError
 from ansible_collections.linuxnet.containers.plugins.module_utils._models import State
 
-STATE_DIR = "/run/linuxnet-containers"
+STATE_DIR = "/var/lib/linuxnet-containers"
 STATE_FILE = STATE_DIR + "/state.json"
-LOCK_FILE = STATE_DIR + "/lock"
+RUN_DIR = "/run/linuxnet-containers"
+LOCK_FILE = RUN_DIR + "/lock"
+LEGACY_STATE_FILE = RUN_DIR + "/state.json"      # where 0.1.0 kept the store
 LOCK_TIMEOUT = 300
 
 
@@ -36,7 +40,7 @@ class HostLock:
     def __enter__(self) -> "HostLock":
         os.makedirs(os.path.dirname(self.path), mode=0o700, exist_ok=True)
         self._fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
-        deadline = time.monotonic() + self.timeout
+        started = time.monotonic()
         while True:
             try:
                 fcntl.flock(self._fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
@@ -44,10 +48,13 @@ class HostLock:
             except OSError as exc:
                 if exc.errno not in (errno.EAGAIN, errno.EACCES):
                     raise
-                if time.monotonic() >= deadline:
+                waited = time.monotonic() - started
+                if waited >= self.timeout:
                     os.close(self._fd)
-                    raise Conflict("another linuxnet.containers run has held %s for %ds; "
-                                   "wait for it to finish or stop it" % (self.path, self.timeout)) from None
+                    self._fd = None
+                    # What we measured is how long this run waited, not how long the other has held it.
+                    raise Conflict("gave up after waiting %ds for %s: another linuxnet.containers run holds it; "
+                                   "wait for that run to finish or stop it" % (round(waited), self.path)) from None
                 time.sleep(0.05)
 
     def __exit__(self, *exc_info) -> None:
@@ -63,34 +70,71 @@ def load(path: str = STATE_FILE) -> State:
     except FileNotFoundError:
         return State()
     except ValueError as exc:
-        raise LinuxnetError("state file %s is corrupt (%s); move it away and re-run the playbook to rebuild it"
-                            % (path, exc)) from None
+        raise LinuxnetError("state file %s is corrupt (%s); restore it from a backup, or move it away and "
+                            "re-run the playbook to rebuild it" % (path, exc)) from None
     return State.from_dict(data)
 
 
-def save(state: State, path: str = STATE_FILE) -> None:
-    """Write atomically: a run killed halfway leaves the old or the new file, never half of one."""
-    os.makedirs(os.path.dirname(path), mode=0o700, exist_ok=True)
+def _write(path: str, text: str) -> None:
+    """Write atomically and durably: a run killed halfway leaves the old or the new file, never half of one."""
+    folder = os.path.dirname(path)
+    os.makedirs(folder, mode=0o700, exist_ok=True)
     temporary = "%s.%d.tmp" % (path, os.getpid())
     with open(temporary, "w", encoding="utf-8") as handle:
-        json.dump(state.to_dict(), handle, indent=1, sort_keys=True)
-        handle.write("\n")
+        handle.write(text)
         handle.flush()
         os.fsync(handle.fileno())
     os.replace(temporary, path)
+    directory = os.open(folder, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        os.fsync(directory)
+    finally:
+        os.close(directory)
+
+
+def save(state: State, path: str = STATE_FILE) -> None:
+    _write(path, json.dumps(state.to_dict(), indent=1, sort_keys=True) + "\n")
+
+
+def migrate(legacy: str, path: str) -> bool:
+    """Move a 0.1.0 store from /run into the durable one; True when it did. Call it under the lock.
+
+    The durable copy is written atomically before the old file goes, so a run killed in between
+    leaves both, and the next call, seeing the durable store, only removes the old one."""
+    if not os.path.exists(legacy):
+        return False
+    if not os.path.exists(path):
+        with open(legacy, encoding="utf-8") as handle:
+            text = handle.read()
+        try:
+            json.loads(text)
+        except ValueError as exc:
+            raise LinuxnetError("state file %s (from 0.1.0) is corrupt (%s); move it away and re-run the playbook "
+                                "to rebuild it" % (legacy, exc)) from None
+        _write(path, text)
+    os.unlink(legacy)
+    return True
 
 
 class Store:
-    """The store adapter the engine uses: the host lock, and the state loaded and saved atomically."""
+    """The store adapter the engine uses: the host lock, and the state loaded and saved atomically.
 
-    def __init__(self, state_file: str = STATE_FILE, lock_file: str = LOCK_FILE):
+    The paths are attributes so that tests and sandboxes can point them elsewhere."""
+
+    def __init__(self, state_file: str = STATE_FILE, lock_file: str = LOCK_FILE,
+                 legacy_file: str = LEGACY_STATE_FILE, lock_timeout: float = LOCK_TIMEOUT):
         self.state_file = state_file
         self.lock_file = lock_file
+        self.legacy_file = legacy_file
+        self.lock_timeout = lock_timeout
+        self.migrated = False
 
     def lock(self) -> HostLock:
-        return HostLock(self.lock_file)
+        return HostLock(self.lock_file, self.lock_timeout)
 
     def load(self) -> State:
+        if self.legacy_file and migrate(self.legacy_file, self.state_file):
+            self.migrated = True
         return load(self.state_file)
 
     def save(self, state: State) -> None:

@@ -298,7 +298,10 @@ sysctls:
   type: dict
   sample: {"net.ipv4.ip_forward": "1"}
 collected:
-  description: Endpoints whose namespace had vanished; their leftovers (links, leases, ports, files) were removed.
+  description:
+    - Adopted endpoints (M(linuxnet.containers.netns_endpoint) with C(pid) or C(netns_path)) whose name and process had both vanished; their records and
+      leftovers (links, ports, files) were removed. A namespace the collection created keeps its record when it
+      vanishes, and is made again by the next run that names it or by C(linuxnet-containers restore).
   returned: when any
   type: list
   elements: str

@@ -277,7 +277,10 @@ sysctls:
   returned: always
   type: dict
 collected:
-  description: Endpoints whose namespace had vanished; their leftovers were removed.
+  description:
+    - Adopted endpoints (O(pid), O(netns_path)) whose name and process had both vanished; their records and
+      leftovers (links, ports, files) were removed. A namespace the collection created keeps its record when it
+      vanishes, and is made again by the next run that names it or by C(linuxnet-containers restore).
   returned: when any
   type: list
   elements: str

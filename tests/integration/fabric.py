@@ -14,20 +14,15 @@ Ansible reaches each host as its own inventory host through community.docker.nse
 
 import json
 import os
-import subprocess
 import tempfile
 
 import yaml
 
 from harness import VENV_BIN, VENV_PYTHON, Sandbox, run_playbook  # pylint: disable=import-error
 
-UNDERLAY = "192.0.2.0/24"
-SWITCH_ADDRESS = "192.0.2.1"
-INTERNET_ADDRESS = "203.0.113.1"
-
-
-def underlay_address(index: int) -> str:
-    return "192.0.2.%d" % (11 + index)
+# scripts/underlay.py: harness puts scripts/ on the path
+import underlay  # noqa: E402  pylint: disable=wrong-import-position,import-error
+from underlay import INTERNET_ADDRESS, SWITCH_ADDRESS, underlay_address  # noqa: E402,F401  pylint: disable=import-error
 
 
 class Fabric:
@@ -60,23 +55,10 @@ class Fabric:
         return ["host%d" % (index + 1) for index in range(len(self.hosts))]
 
     def _switch_setup(self):
-        switch = self.switch
-        switch.run(["ip", "link", "add", "under0", "type", "bridge"])
-        switch.run(["ip", "addr", "add", SWITCH_ADDRESS + "/24", "dev", "under0"])
-        switch.run(["ip", "link", "set", "under0", "up"])
-        switch.run(["ip", "addr", "add", INTERNET_ADDRESS + "/32", "dev", "lo"])
+        underlay.make_switch(self.switch.pid)
 
     def _join(self, index, host):
-        port, moved = "port%d" % index, "h%d-under" % index
-        self.switch.run(["ip", "link", "add", port, "type", "veth", "peer", "name", moved])
-        self.switch.run(["ip", "link", "set", port, "master", "under0", "up"])
-        # Only the switch's network namespace is entered: the host's PID 1 is not visible in the switch's PID one.
-        subprocess.run(["nsenter", "-n", "-t", str(self.switch.pid), "--", "ip", "link", "set", moved, "netns",
-                        str(host.pid)], check=True, capture_output=True, timeout=30)
-        host.run(["ip", "link", "set", moved, "name", "under0"])
-        host.run(["ip", "addr", "add", underlay_address(index) + "/24", "dev", "under0"])
-        host.run(["ip", "link", "set", "under0", "up"])
-        host.run(["ip", "route", "replace", "default", "via", SWITCH_ADDRESS, "dev", "under0"])
+        underlay.join(self.switch.pid, host.pid, index)
 
     # ansible ------------------------------------------------------------------------------
     def inventory(self, group="overlay_hosts", hostvars=None):

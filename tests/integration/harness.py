@@ -149,7 +149,7 @@ class Sandbox:
         """What a "nothing changed" assertion compares: links, named namespaces, nftables, files."""
         script = ("import json, os\n"
                   "files = {}\n"
-                  "for top in ('/etc/netns', '/run/linuxnet-containers'):\n"
+                  "for top in ('/etc/netns', '/run/linuxnet-containers', '/var/lib/linuxnet-containers'):\n"
                   "    for folder, _, names in os.walk(top):\n"
                   "        for name in names:\n"
                   "            path = os.path.join(folder, name)\n"

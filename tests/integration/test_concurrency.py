@@ -20,7 +20,7 @@ def play(args):
 
 
 def state(sandbox):
-    return json.loads(sandbox.run(["cat", "/run/linuxnet-containers/state.json"]).stdout)
+    return json.loads(sandbox.run(["cat", "/var/lib/linuxnet-containers/state.json"]).stdout)
 
 
 def test_two_concurrent_runs_both_land(sandbox):

@@ -90,7 +90,7 @@ def test_four_modes_check_idempotence_diff_and_clean_teardown(sandbox):
     assert after["links"] == pristine["links"]
     assert after["netns"] == pristine["netns"] == ["lan"]
     assert after["nft"] == pristine["nft"] == ""
-    assert set(after["files"]) <= {"/run/linuxnet-containers/state.json"}
+    assert set(after["files"]) <= {"/var/lib/linuxnet-containers/state.json"}
 
 
 def test_masquerade_icc_isolation_and_internal(sandbox):
@@ -221,12 +221,14 @@ def test_rejoin_adoption_exclusive_and_leftovers(sandbox):
     assert sorted(sandbox.run(["ls", "/run/netns"]).stdout.split()) == ["foreign", "lan", "web"]
     assert "docker0" in links(sandbox, None)
 
-    # a namespace deleted behind our back: the next run collects its leftovers
+    # a namespace deleted behind our back keeps its record: the next run that names it makes it again
+    address = sandbox.ip("web", "addr", "show", "eth0")[0]
     sandbox.run(["ip", "netns", "del", "web"])
-    collected = sandbox.module(NET, name="front", subnet="172.20.0.0/24")
-    assert collected["collected"] == ["web"] and collected["changed"]
-    assert not os.path.exists("/proc/%d/root/etc/netns/web" % sandbox.pid)
-    assert [l for l in links(sandbox, None) if l.startswith("lnv")] == []
+    again = sandbox.module(NET, name="front", subnet="172.20.0.0/24")
+    assert again["changed"] and "collected" not in again
+    back = sandbox.ip("web", "addr", "show", "eth0")[0]
+    assert (back["address"], back["addr_info"][0]["local"]) == (address["address"], address["addr_info"][0]["local"])
+    assert os.path.exists("/proc/%d/root/etc/netns/web/hosts" % sandbox.pid)
 
 
 def test_pyroute2_07_from_the_distribution(sandbox):

@@ -154,7 +154,7 @@ def test_overlay_across_three_hosts(fabric):
 
 
 def _retry(call, attempts=20):
-    for _ in range(attempts):
+    for _attempt in range(attempts):
         result = call()
         if result.returncode == 0:
             return result

@@ -63,7 +63,11 @@ def test_site_and_teardown_by_name_with_the_example_inventory(sandbox, tmp_path)
 
     rc, output = ansible_playbook(tmp_path, "-i", INVENTORY, "linuxnet.containers.site", sandbox_pid=sandbox.pid)
     assert rc == 0, output[-4000:]
-    assert recap(output)["changed"] == 3  # networks, endpoints, ports: one batch task each
+    assert recap(output)["changed"] == 4  # networks, endpoints, ports (one batch task each), the restore service
+    assert sandbox.run(["/usr/local/sbin/linuxnet-containers", "status"]).stdout.splitlines()[-1] == \
+        "status: the host matches the store"
+    assert sandbox.run(["test", "-L", "/etc/systemd/system/multi-user.target.wants/linuxnet-containers.service"]
+                       ).returncode == 0
     assert sorted(sandbox.run(["ls", "/run/netns"]).stdout.split()) == [
         "batch", "db", "lan", "node-exporter", "web", "web-metrics"]
 

@@ -68,11 +68,12 @@ def test_writes_inside_stay_inside_and_stop_leaves_nothing(sandbox):
     sandbox.run(["ip", "netns", "add", "scratch"])
     sandbox.run(["ip", "link", "add", "lnc-probe0", "type", "bridge"])
     sandbox.run(["nft", "add", "table", "inet", "lnc_probe"])
-    sandbox.run(["sh", "-c", "mkdir -p /etc/netns/lnc-probe /var/lib/lnc-probe /run/linuxnet-containers && "
-                             "touch /etc/netns/lnc-probe/hosts /var/lib/lnc-probe/x /run/linuxnet-containers/x"])
+    sandbox.run(["sh", "-c", "mkdir -p /etc/netns/lnc-probe /var/lib/lnc-probe /run/linuxnet-containers /usr/local/lnc-probe && "
+                             "touch /etc/netns/lnc-probe/hosts /var/lib/lnc-probe/x /run/linuxnet-containers/x "
+                             "/usr/local/lnc-probe/x"])
     assert sandbox.run(["touch", "/usr/lnc-probe"], check=False).returncode != 0
     for path in ("/run/netns/scratch", "/etc/netns/lnc-probe", "/var/lib/lnc-probe",
-                 "/run/linuxnet-containers/x", "/usr/lnc-probe"):
+                 "/run/linuxnet-containers/x", "/usr/lnc-probe", "/usr/local/lnc-probe"):
         assert not os.path.exists(path), path
     assert real_host_view() == before
 

@@ -4,11 +4,14 @@
 that the applied actions change, so a second run proves the plan converged."""
 import contextlib
 import dataclasses
+import json
 
 import pytest
 
+from ansible_collections.linuxnet.containers.plugins.module_utils import _cli as cli
+from ansible_collections.linuxnet.containers.plugins.module_utils import _limits as limits
 from ansible_collections.linuxnet.containers.plugins.module_utils._engine import Adapters, Engine
-from ansible_collections.linuxnet.containers.plugins.module_utils._errors import InvalidOption
+from ansible_collections.linuxnet.containers.plugins.module_utils._errors import Conflict, InvalidOption
 from ansible_collections.linuxnet.containers.plugins.module_utils._kinds import ENDPOINTS, NETWORKS, PUBLISHED
 from ansible_collections.linuxnet.containers.plugins.module_utils._models import State
 from ansible_collections.linuxnet.containers.plugins.module_utils._netlink import Link, NetnsView
@@ -46,6 +49,7 @@ class FakeNetlink:
         return None if inode is None else (0, inode)
 
     def netns_view(self, path):
+        self.calls.append(("netns_view", path))
         space = self.namespaces[path]
         gateway, dev = space["route"]
         return NetnsView(inode=space["inode"], links=dict(space["links"]), default_gateway=gateway, default_dev=dev)
@@ -103,6 +107,11 @@ class FakeNetlink:
                 for peer in [n for n in space["links"] if n.startswith("eth")]:
                     if not any(link.alias and link.master and host == ifname for host, link in self.links.items()):
                         space["links"].pop(peer, None)
+
+    def delete_links(self, ifnames, netns=None):
+        self.calls.append(("delete_links", tuple(sorted(ifnames))))
+        for ifname in ifnames:
+            self.delete_link(ifname, netns)
 
     def set_default_route(self, netns, gateway, dev):
         self.namespaces[netns]["route"] = (gateway, dev)
@@ -291,12 +300,178 @@ def test_adoption_refusals_save_nothing_and_call_nothing(host, item, words):
     assert after == before
 
 
-def test_a_vanished_namespace_is_collected_by_a_run_of_another_kind(host):
+def test_a_vanished_namespace_keeps_its_record_and_the_next_run_naming_it_makes_it_again(host):
     build(host)
+    allocated = host.store.data["endpoints"]["web"]
+    host.netlink.namespaces.pop("/run/netns/web")
     host.netlink.namespaces.pop("/run/netns/side")
+    other = run(host, PUBLISHED, {"endpoint": "web", "ports": ["8080:80"]})
+    assert not other.collected and host.store.data["endpoints"]["web"] == allocated
+    again = run(host, ENDPOINTS, {"name": "web", "network": "front"},
+                {"name": "side", "mode": "container", "container": "web"})
+    assert not again.collected and "create_netns" in [a.op for a in again.actions]
+    assert host.store.data["endpoints"]["web"] == allocated
+    assert host.netlink.netns_inode("/run/netns/side") == host.netlink.netns_inode("/run/netns/web")
+
+
+def test_an_adopted_namespace_whose_process_is_gone_is_collected(host):
+    build(host)
+    lo = Link("lo", 1, None, 65536, "00:00:00:00:00:00", False, None, None, (), None)
+    host.netlink.namespaces["/proc/42/ns/net"] = {"inode": 4242, "links": {"lo": lo}, "route": (None, None)}
+    run(host, ENDPOINTS, {"name": "job", "pid": 42, "network": "front"})
+    assert host.netlink.netns_inode("/run/netns/job") == 4242
+    host.netlink.namespaces.pop("/proc/42/ns/net")
+    host.netlink.namespaces.pop("/run/netns/job")
     outcome = run(host, NETWORKS, {"name": "front", "subnet": "172.20.0.0/24"})
-    assert outcome.collected == ["side"] and outcome.result(single=False)["collected"] == ["side"]
-    assert "side" not in host.store.data["endpoints"]
+    assert outcome.collected == ["job"] and outcome.result(single=False)["collected"] == ["job"]
+    assert "job" not in host.store.data["endpoints"]
+    assert not [path for path in host.files.files if path.startswith("/etc/netns/job/")]
+
+
+# restore and status (Engine.replay and the linuxnet-containers command) -----------------------
+def reboot(host):
+    """What a reboot leaves: no namespaces, none of our links, an empty ruleset, default sysctls; store and files kept."""
+    host.netlink.namespaces = {path: space for path, space in host.netlink.namespaces.items()
+                               if not path.startswith("/run/netns/")}
+    host.netlink.links = {"eth0": host.netlink.links["eth0"]}
+    host.netlink.sysctls = {"net.ipv4.ip_forward": "0"}
+    host.nft.applied = None
+
+
+def test_restore_after_a_reboot_rebuilds_the_same_and_the_next_run_changes_nothing(host):
+    build(host)
+    stored = json.dumps(host.store.data, sort_keys=True)
+    links = dict(host.netlink.links)
+    firewall = host.nft.applied
+    mac = host.netlink.namespaces["/run/netns/web"]["links"]["eth0"].mac
+    reboot(host)
+    status = Engine(host, check_mode=True).replay()
+    assert status.drift and {"firewall", "networks", "sysctls", "endpoints"} <= set(status.areas())
+    assert host.netlink.links.keys() == {"eth0"}                      # status changes nothing
+    restored = Engine(host, check_mode=False).replay()
+    assert restored.applied and restored.actions and not restored.skipped
+    assert json.dumps(host.store.data, sort_keys=True) == stored     # the store is not rewritten
+    assert host.netlink.links.keys() == links.keys() and host.nft.applied == firewall
+    assert host.netlink.namespaces["/run/netns/web"]["links"]["eth0"].mac == mac
+    assert host.netlink.netns_inode("/run/netns/side") == host.netlink.netns_inode("/run/netns/web")
+    assert not Engine(host, check_mode=True).replay().drift
+    for kind, items in ((NETWORKS, [{"name": "front", "subnet": "172.20.0.0/24"}]),
+                        (ENDPOINTS, [{"name": "web", "network": "front"},
+                                     {"name": "side", "mode": "container", "container": "web"}]),
+                        (PUBLISHED, [{"endpoint": "web", "ports": ["8080:80"]}])):
+        assert not run(host, kind, *items).changed
+
+
+def test_a_flushed_ruleset_is_status_drift_in_the_firewall_and_restore_heals_it(host, capsys):
+    build(host)
+    assert cli.main(["status"], adapters=host) == 0
+    assert capsys.readouterr().out.splitlines()[-1] == "status: the host matches the store"
+    host.nft.applied = None
+    assert cli.main(["status"], adapters=host) == cli.EXIT_DRIFT
+    out = capsys.readouterr().out
+    assert "differs: firewall: nftables:" in out and out.splitlines()[-1] == "status: drift in firewall"
+    assert cli.main(["restore"], adapters=host) == 0
+    assert "restored: firewall" in capsys.readouterr().out
+    assert cli.main(["status"], adapters=host) == 0
+
+
+def test_an_adopted_endpoint_whose_process_is_gone_is_reported_and_skipped(host):
+    build(host)
+    lo = Link("lo", 1, None, 65536, "00:00:00:00:00:00", True, None, None, (), None)
+    host.netlink.namespaces["/proc/42/ns/net"] = {"inode": 4242, "links": {"lo": lo}, "route": (None, None)}
+    run(host, ENDPOINTS, {"name": "job", "pid": 42, "network": "front"},
+        {"name": "jobside", "mode": "container", "container": "job"})
+    reboot(host)
+    host.netlink.namespaces.pop("/proc/42/ns/net")
+    report = Engine(host, check_mode=False).replay()
+    assert sorted(report.skipped) == ["job", "jobside"] and "adopts it again" in report.skipped["job"]
+    assert "/run/netns/job" not in host.netlink.namespaces and "/run/netns/web" in host.netlink.namespaces
+    assert "job" in host.store.data["endpoints"]
+    assert any(line.startswith("cannot restore endpoint job:") for line in report.lines())
+
+
+# a teardown killed after the state is saved --------------------------------------------------------
+class Killed(Exception):
+    pass
+
+
+def kill_at(host, op):
+    """Make the adapter call `op` die as a run killed there would: nothing of it or after it happens."""
+    target = host.netlink if hasattr(host.netlink, op) else host.files
+
+    def die(**_kwargs):
+        raise Killed(op)
+
+    setattr(target, op, die)
+    return target, op
+
+
+@pytest.mark.parametrize("op", ["delete_link", "remove_netns", "remove_endpoint_dir"])
+@pytest.mark.parametrize("how", ["absent", "exclusive"])
+def test_a_teardown_killed_after_the_save_leaves_nothing_unowned(host, op, how):
+    build(host)
+    run(host, ENDPOINTS, {"name": "api", "network": "front"})
+    assert "/etc/netns/api/hosts" in host.files.files
+    original = getattr(host.netlink if hasattr(host.netlink, op) else host.files, op)
+    target, name = kill_at(host, op)
+    if how == "absent":
+        request = [{"name": "api", "state": "absent"}]
+    else:
+        request = [{"name": "web", "network": "front"}, {"name": "side", "mode": "container", "container": "web"}]
+    with pytest.raises(Killed):
+        run(host, ENDPOINTS, *request, exclusive=how == "exclusive")
+    assert "api" not in host.store.data["endpoints"] and "api" in host.store.data["pending"]
+    setattr(target, name, original)
+    # the next run, whatever it names (here nothing but the endpoints that stay), finishes the teardown
+    again = run(host, ENDPOINTS, *request[-1:]) if how == "absent" else run(host, ENDPOINTS, *request, exclusive=True)
+    assert again.changed
+    assert not [path for path in host.files.files if path.startswith("/etc/netns/api/")]
+    assert "/run/netns/api" not in host.netlink.namespaces
+    assert not [l for l in host.netlink.links.values() if l.alias and "endpoint=api " in l.alias]
+    assert host.store.data["pending"] == {}
+    assert not run(host, ENDPOINTS, *request[-1:]).changed
+
+
+def test_with_no_endpoints_left_exclusive_removes_every_name_even_after_a_kill(host):
+    build(host)
+    target, name = kill_at(host, "remove_netns")
+    with pytest.raises(Killed):
+        run(host, ENDPOINTS, exclusive=True)
+    del target.__dict__[name]
+    assert not run(host, NETWORKS, {"name": "front", "subnet": "172.20.0.0/24"}).collected
+    assert [p for p in host.netlink.namespaces if p.startswith("/run/netns/")] == []
+    assert not [path for path in host.files.files if path.startswith("/etc/netns/")]
+
+
+def test_restore_finishes_a_killed_teardown_too(host):
+    build(host)
+    target, name = kill_at(host, "remove_netns")
+    with pytest.raises(Killed):
+        run(host, ENDPOINTS, {"name": "side", "state": "absent"})
+    del target.__dict__[name]
+    assert cli.main(["restore"], adapters=host) == 0
+    assert "/run/netns/side" not in host.netlink.namespaces and host.store.data["pending"] == {}
+    assert not [path for path in host.files.files if path.startswith("/etc/netns/side/")]
+
+
+# kernel limits ------------------------------------------------------------------------------------
+def test_the_neighbour_table_warning_comes_in_check_mode_too(host):
+    build(host)
+    host.neigh_limit = lambda: 2
+    preview = run(host, ENDPOINTS, {"name": "api", "network": "front"}, check=True)
+    assert [w for w in preview.warnings if "gc_thresh3 (2)" in w]
+    host.neigh_limit = lambda: 1024
+    assert not [w for w in run(host, ENDPOINTS, {"name": "api", "network": "front"}).warnings if "gc_thresh3" in w]
+
+
+def test_an_attachment_past_the_bridge_port_limit_is_refused_before_any_change(host, monkeypatch):
+    build(host)
+    monkeypatch.setattr(limits, "BRIDGE_PORTS", 2)
+    monkeypatch.setattr(limits.check_bridge_ports, "__defaults__", (2,))
+    before = (dict(host.store.data), dict(host.netlink.links))
+    with pytest.raises(Conflict, match="network front would have 3 endpoints on bridge .* at most 2 ports"):
+        run(host, ENDPOINTS, {"name": "api", "network": "front"}, {"name": "db", "network": "front"})
+    assert (host.store.data, host.netlink.links) == before
 
 
 def test_check_mode_of_a_play_on_a_fresh_host_assumes_earlier_tasks(host):
@@ -335,3 +510,46 @@ def test_route_localnet_goes_back_when_the_last_publish_goes(host):
     gone = run(host, PUBLISHED, {"endpoint": "web", "state": "absent"})
     assert ("set_sysctl", {"key": key, "value": "0"}) in [(a.op, a.kwargs) for a in gone.actions]
     assert host.netlink.sysctls[key] == "0"
+
+
+def test_results_follow_the_order_of_the_task(host):
+    """Playbooks index results (endpoints[1]) in the order they listed the objects, not sorted."""
+    run(host, NETWORKS, {"name": "front", "subnet": "172.20.0.0/24"})
+    items = [{"name": "zeta", "network": "front"}, {"name": "alpha", "mode": "none"}, {"name": "mid", "network": "front"}]
+    outcome = run(host, ENDPOINTS, *items)
+    assert [e["name"] for e in outcome.result(single=False)["endpoints"]] == ["zeta", "alpha", "mid"]
+
+
+def test_a_network_run_that_changes_nothing_reads_no_endpoint(host):
+    """Its cost must not grow with the endpoints it does not touch: no namespace read, no file read."""
+    build(host)
+    host.netlink.calls.clear()
+    reads = []
+    host.files.read_endpoint_files = lambda name: reads.append(name) or {}
+    again = run(host, NETWORKS, {"name": "front", "subnet": "172.20.0.0/24"})
+    assert not again.changed and reads == []
+    assert not [call for call in host.netlink.calls if call[0] == "netns_view"]
+    moved = run(host, NETWORKS, {"name": "front", "subnet": "172.20.0.0/24", "mtu": 1400}, check=True)
+    assert "set_mtu" in [a.op for a in moved.actions] and ("netns_view", "/run/netns/web") in host.netlink.calls
+
+
+def test_one_new_endpoint_rewrites_its_peers_hosts_files_and_nothing_else(host):
+    build(host)
+    run(host, ENDPOINTS, {"name": "db", "mode": "none"})
+    written = run(host, ENDPOINTS, {"name": "api", "network": "front"})
+    paths = sorted(a.kwargs["path"] for a in written.actions if a.op == "write_text")
+    assert paths == ["/etc/netns/api/hosts", "/etc/netns/api/resolv.conf", "/etc/netns/side/hosts",
+                     "/etc/netns/web/hosts"]
+    assert "172.20.0.3\tapi" in host.files.files["/etc/netns/side/hosts"]
+
+
+def test_removed_veths_go_to_the_kernel_in_one_batch(host):
+    build(host)
+    run(host, ENDPOINTS, {"name": "a", "network": "front"}, {"name": "b", "network": "front"})
+    host.netlink.calls.clear()
+    gone = run(host, ENDPOINTS, {"name": "a", "state": "absent"}, {"name": "b", "state": "absent"},
+               {"name": "web", "state": "absent"}, {"name": "side", "state": "absent"})
+    batches = [call for call in host.netlink.calls if call[0] == "delete_links"]
+    assert len(batches) == 1 and len(batches[0][1]) == 3
+    assert [a.op for a in gone.actions].count("delete_link") == 3   # each still reported on its own
+    assert not [name for name in host.netlink.links if name.startswith("lnv")]

@@ -13,7 +13,7 @@ from ansible_collections.linuxnet.containers.plugins.module_utils._overlay impor
 )
 from ansible_collections.linuxnet.containers.plugins.module_utils._netlink_parse import Link
 from ansible_collections.linuxnet.containers.plugins.module_utils._plan import Action, HostView, Planner, bridge_mark
-from ansible_collections.linuxnet.containers.plugins.module_utils._plan_overlay import VxlanView
+from ansible_collections.linuxnet.containers.plugins.module_utils._plan_overlay import VxlanView, network_actions
 from ansible_collections.linuxnet.containers.plugins.module_utils._resolve import resolve_endpoints, resolve_networks
 from ansible_collections.linuxnet.containers.plugins.module_utils._validate import endpoint_spec, network_spec
 
@@ -100,7 +100,7 @@ def test_planner_creates_the_vxlan_then_keeps_the_fdb_in_step_with_peers():
     net = state.networks["ov"]
     vx = vxlan_ifname(net.vni)
     view = HostView(host_inode=1, links={}, namespaces={}, inodes={}, files={})
-    ops = [a.op for a in Planner(State(), state, view).network("ov")]
+    ops = [a.op for a in network_actions(Planner(State(), state, view), "ov")]
     assert ops == ["create_bridge", "add_address", "set_mac", "create_vxlan", "fdb_add", "fdb_add"]
     links = {net.bridge: _link(net.bridge, "bridge", mac=overlay_mac("ov"), alias=bridge_mark("ov"),
                                addresses=("10.7.0.1/24",)),
@@ -108,9 +108,9 @@ def test_planner_creates_the_vxlan_then_keeps_the_fdb_in_step_with_peers():
     vxlans = {vx: VxlanView(vni=net.vni, local="192.0.2.11", port=4789, learning=False,
                             peers=("192.0.2.12", "192.0.2.14"))}
     view = HostView(host_inode=1, links=links, namespaces={}, inodes={}, files={}, vxlans=vxlans)
-    actions = Planner(state, state, view).network("ov")
+    actions = network_actions(Planner(state, state, view), "ov")
     assert [(a.op, a.kwargs.get("peer")) for a in actions] == [("fdb_del", "192.0.2.14"), ("fdb_add", "192.0.2.13")]
-    removed = Planner(state, State(), view).network("ov")
+    removed = network_actions(Planner(state, State(), view), "ov")
     assert [a.kwargs["ifname"] for a in removed if a.op == "delete_link"] == [net.bridge, vx]
     assert isinstance(actions[0], Action)
 
@@ -123,11 +123,11 @@ def test_arp_guard_table_created_changed_by_element_and_deleted():
                             {"set": {"family": "bridge", "table": "linuxnet_overlay", "name": "guarded",
                                      "elem": [{"concat": ["vx-1", "10.7.0.1"]}]}}]
                + [{"chain": {"family": "bridge", "table": "linuxnet_overlay", "name": c, "hook": h,
-                             "policy": "accept"}} for c, h, _ in nft_overlay.CHAINS]
+                             "policy": "accept"}} for c, h, _port in nft_overlay.CHAINS]
                + [{"rule": {"family": "bridge", "table": "linuxnet_overlay", "chain": c}}
-                  for c, _, _ in nft_overlay.CHAINS for _ in range(2)]}
+                  for c, _hook, _port in nft_overlay.CHAINS for _copy in range(2)]}
     assert nft_overlay.changes(ruleset, [("vx-1", "10.7.0.1")])[:2] == ([], "")
-    changes, script, _, _ = nft_overlay.changes(ruleset, [("vx-2", "10.8.0.1")])
+    changes, script, _before, _after = nft_overlay.changes(ruleset, [("vx-2", "10.8.0.1")])
     assert script == ('delete element bridge linuxnet_overlay guarded { "vx-1" . 10.7.0.1 }\n'
                       'add element bridge linuxnet_overlay guarded { "vx-2" . 10.8.0.1 }\n')
     assert nft_overlay.changes(ruleset, [])[1] == "delete table bridge linuxnet_overlay\n"

@@ -39,7 +39,9 @@ def converged_view(state):
         first = endpoint.attachments[0] if endpoint.attachments else None
         namespaces[endpoint.name] = View(100 + index, inner, state.networks[first.network].gateway if first else None,
                                          first.ifname if first else None)
-    return HostView(host_inode=HOST_INODE, links=links, namespaces=namespaces, inodes={}, files={},
+    # the engine reads the files of the endpoints a run is about (file_scope): here every endpoint, none written yet
+    return HostView(host_inode=HOST_INODE, links=links, namespaces=namespaces, inodes={},
+                    files={name: {} for name in state.endpoints},
                     host_resolv_conf="nameserver 127.0.0.53\nsearch lab.example\n")
 
 
