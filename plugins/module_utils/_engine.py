@@ -127,6 +127,9 @@ class Engine:
                 return self._assumed(kind, old, specs, exc)
             limits.check_bridge_ports(old, resolution.state)
             networks, endpoints = kind.scope(old, resolution.state, resolution.touched, self.netlink.host_links())
+            # an endpoint of these networks whose namespace vanished (a reboot, `ip netns del`) is made again
+            endpoints |= {name for network in networks for name in resolution.state.endpoints_on(network)
+                          if not self._exists(netns_path(name))}
             outcome = self._run(kind, old, resolution, networks, endpoints)
         outcome.names = [getattr(spec, kind.key) for spec in specs]   # results in the order the task lists them
         return outcome
