@@ -22,7 +22,9 @@ from harness import VENV_BIN, VENV_PYTHON, Sandbox, run_playbook  # pylint: disa
 
 # scripts/underlay.py: harness puts scripts/ on the path
 import underlay  # noqa: E402  pylint: disable=wrong-import-position,import-error
-from underlay import INTERNET_ADDRESS, SWITCH_ADDRESS, underlay_address  # noqa: E402,F401  pylint: disable=import-error
+from underlay import INTERNET_ADDRESS, SWITCH_ADDRESS, underlay_address  # noqa: E402  pylint: disable=import-error
+
+__all__ = ["Fabric", "INTERNET_ADDRESS", "SWITCH_ADDRESS", "underlay_address"]
 
 
 class Fabric:
