@@ -12,6 +12,7 @@ from __future__ import annotations
 from typing import Dict, Optional, Tuple
 
 from ansible_collections.linuxnet.containers.plugins.module_utils._models import Network, State
+from ansible_collections.linuxnet.containers.plugins.module_utils._overlay import overlay_guard
 from ansible_collections.linuxnet.containers.plugins.module_utils._nft import (
     FirewallNetwork,
     FirewallPublish,
@@ -69,7 +70,8 @@ def firewall_state(state: State) -> FirewallState:
                     allowed_sources=publish.allowed_sources, container_ip6=attachment.ipv6_address, routed=routed))
     foreign_accept = tuple(sorted(n.bridge for n in state.networks.values()
                                   if n.accept_in_foreign_firewalls and not n.internal))
-    return FirewallState(networks=networks, publishes=tuple(publishes), foreign_accept=foreign_accept)
+    return FirewallState(networks=networks, publishes=tuple(publishes), foreign_accept=foreign_accept,
+                         overlay_guard=overlay_guard(state.networks.values()))
 
 
 def desired_sysctls(state: State) -> Dict[str, str]:

@@ -33,7 +33,9 @@ from ansible_collections.linuxnet.containers.plugins.module_utils._desired impor
 from ansible_collections.linuxnet.containers.plugins.module_utils._errors import KernelError, UnknownReference
 from ansible_collections.linuxnet.containers.plugins.module_utils._kinds import Kind
 from ansible_collections.linuxnet.containers.plugins.module_utils._models import State, netns_path
-from ansible_collections.linuxnet.containers.plugins.module_utils._netlink import Netlink
+from ansible_collections.linuxnet.containers.plugins.module_utils._netlink_vxlan import OverlayNetlink
+from ansible_collections.linuxnet.containers.plugins.module_utils._overlay import vxlan_ifname
+from ansible_collections.linuxnet.containers.plugins.module_utils._plan_overlay import network_actions
 from ansible_collections.linuxnet.containers.plugins.module_utils._nft import Nftables
 from ansible_collections.linuxnet.containers.plugins.module_utils._plan import Action, HostView, Planner, file_scope
 from ansible_collections.linuxnet.containers.plugins.module_utils._plan6 import uplink_sysctls
@@ -60,7 +62,7 @@ class Adapters:
     def real(cls, runner: Runner) -> "Adapters":
         nft = Nftables(runner)
         nft.require()
-        return cls(netlink=Netlink(), nft=nft, store=Store(), neigh_limit=lambda: limits.gc_thresh3(runner))
+        return cls(netlink=OverlayNetlink(), nft=nft, store=Store(), neigh_limit=lambda: limits.gc_thresh3(runner))
 
     def close(self) -> None:
         self.netlink.close()
@@ -103,7 +105,8 @@ class Engine:
         self.lookups = Lookups(host_routes=self.netlink.host_routes, exists=self._exists,
                                port_owner=adapters.port_owner, identity=self.netlink.netns_identity,
                                host_identity=self.netlink.netns_identity(HOST_NETNS), machine_id=adapters.machine_id,
-                               host_routes6=getattr(self.netlink, "host_routes6", lambda: ()))
+                               host_routes6=getattr(self.netlink, "host_routes6", lambda: ()),
+                               underlay=getattr(self.netlink, "underlay", lambda: (None, {})))
 
     @classmethod
     def open(cls, runner: Runner, check_mode: bool) -> "Engine":
@@ -212,7 +215,7 @@ class Engine:
         actions: List[Action] = []
         for name in sorted(network_scope):
             if name in new.networks:
-                actions += planner.network(name)
+                actions += network_actions(planner, name)
         actions += planner.sysctls(wanted)
         if fw_plan.changes:
             actions.append(Action("apply_firewall", {"plan": fw_plan}, "nftables: " + "; ".join(fw_plan.changes)))
@@ -221,7 +224,7 @@ class Engine:
         for name in new.sharing_order(endpoint_scope & set(new.endpoints)):
             actions += planner.endpoint(name)
         for name in sorted(network_scope - set(new.networks)):
-            actions += planner.network(name)
+            actions += network_actions(planner, name)
         actions += planner.orphans()
         actions += planner.files()
         return actions
@@ -272,6 +275,7 @@ class Engine:
         for name in sorted(endpoint_scope):
             path = netns_path(name)
             namespaces[name] = self.netlink.netns_view(path) if self._exists(path) else None
+        vxlans = sorted({vxlan_ifname(n.vni) for state in (old, new) for n in state.networks.values() if n.overlay})
         sources = set()
         for endpoint in new.endpoints.values():
             if endpoint.adopted:
@@ -287,6 +291,7 @@ class Engine:
                    for name in file_scope(old, new, endpoint_scope)},
             sysctls={key: self._sysctl(key) for key in wanted},
             host_resolv_conf=self.adapters.files.host_resolv_conf(),
+            vxlans=self.netlink.vxlan_views(vxlans) if vxlans else {},
         )
 
     def _sysctl(self, key: str) -> Optional[str]:
@@ -316,6 +321,9 @@ class Engine:
             "add_address6": getattr(netlink, "add_address6", None),
             "set_default_route6": getattr(netlink, "set_default_route6", None),
             "set_netns_ipv6_conf": getattr(netlink, "set_netns_ipv6_conf", None),
+            # overlays (_netlink_vxlan.OverlayNetlink); the engine's fakes of bridge-only tests lack them
+            **{op: getattr(netlink, op) for op in ("create_vxlan", "set_vxlan_port", "fdb_add", "fdb_del")
+               if hasattr(netlink, op)},
             "set_sysctl": netlink.set_sysctl,
             "apply_firewall": nft.apply,
             "write_text": files_.write_text,

@@ -29,6 +29,10 @@ def _plain(value):
     return [_plain(item) for item in value] if isinstance(value, (tuple, list)) else value
 
 
+def _tuples(value):
+    return tuple(_tuples(item) if isinstance(item, list) else item for item in value)
+
+
 class Record:
     """A flat record of the state store: to_dict gives JSON types (tuples as lists); from_dict reads lists back
     as tuples and a missing or null key as the field's default, so a store written before a field existed loads."""
@@ -43,7 +47,7 @@ class Record:
             value = data.get(item.name)
             if value is None and item.default is not MISSING:
                 value = item.default
-            values[item.name] = tuple(value) if isinstance(value, list) else value
+            values[item.name] = _tuples(value) if isinstance(value, list) else value
         return cls(**values)
 
 
@@ -71,6 +75,13 @@ class NetworkSpec:
     ipv6_ip_range: Optional[str] = None
     gateway_mode_ipv4: Optional[str] = None
     gateway_mode_ipv6: Optional[str] = None
+    # driver overlay (one network across hosts, see _overlay); None: left out
+    driver: Optional[str] = None
+    vni: Optional[int] = None
+    peers: Optional[Tuple[str, ...]] = None
+    local_address: Optional[str] = None
+    peer_slices: Optional[Tuple[str, ...]] = None
+    remote_endpoints: Optional[Tuple[Tuple[str, str, Tuple[str, ...]], ...]] = None  # (name, address, aliases)
 
 
 GATEWAY_MODES = ("nat", "routed")
@@ -103,6 +114,16 @@ class Network(Record):
     ipv6_ip_range: Optional[str] = None
     gateway_mode_ipv4: str = "nat"
     gateway_mode_ipv6: str = "nat"
+    driver: str = "bridge"
+    vni: Optional[int] = None
+    peers: Tuple[str, ...] = ()
+    local_address: Optional[str] = None
+    peer_slices: Tuple[str, ...] = ()
+    remote_endpoints: Tuple[Tuple[str, str, Tuple[str, ...]], ...] = ()
+
+    @property
+    def overlay(self) -> bool:
+        return self.driver == "overlay"
 
 
 @dataclass(frozen=True)

@@ -34,6 +34,7 @@ from ansible_collections.linuxnet.containers.plugins.module_utils._nft_plan impo
     desired_elements,
     other_skeleton,
 )
+from ansible_collections.linuxnet.containers.plugins.module_utils import _nft_overlay as nft_overlay
 from ansible_collections.linuxnet.containers.plugins.module_utils._nft_read import our_families, table_view
 from ansible_collections.linuxnet.containers.plugins.module_utils._runner import Runner
 
@@ -86,6 +87,12 @@ class Nftables:
         for summary_, listed in ((plan.before, before), (plan.after, after)):
             if listed:
                 summary_["foreign_accept"] = listed
+        guard, script, before, after = nft_overlay.changes(ruleset, desired.overlay_guard)
+        if guard:
+            plan.changes += guard
+            plan.script += script
+            plan.before.update(before)
+            plan.after.update(after)
         if plan.flush_udp:
             self.conntrack.require()
         return plan

@@ -68,6 +68,8 @@ class FirewallState:
     publishes: Tuple[FirewallPublish, ...] = ()
     # opt-in: bridges to accept in other tables' forward chains that drop (see _nft_foreign)
     foreign_accept: Tuple[str, ...] = ()
+    # overlays: (VXLAN port, gateway) pairs whose ARP stays off the overlay (see _nft_overlay)
+    overlay_guard: Tuple[Tuple[str, str], ...] = ()
 
     @property
     def skeleton(self) -> Skeleton:

@@ -49,6 +49,7 @@ class HostView:
     files: Dict[str, Dict[str, str]]           # endpoint name -> {file name: content}
     sysctls: Dict[str, str] = field(default_factory=dict)
     host_resolv_conf: str = ""
+    vxlans: Dict[str, Any] = field(default_factory=dict)   # VXLAN ifname -> _plan_overlay.VxlanView
 
 
 def bridge_mark(network: str) -> str:
@@ -87,7 +88,7 @@ class Planner:
         self._network_members: Optional[dict] = None
 
     # networks -----------------------------------------------------------------------------
-    def network(self, name: str) -> List[Action]:
+    def network(self, name: str) -> List[Action]:  # its overlay part: _plan_overlay.network_actions
         desired: Optional[Network] = self.new.networks.get(name)
         previous: Optional[Network] = self.old.networks.get(name)
         actions: List[Action] = []
@@ -370,12 +371,16 @@ class Planner:
                 entries.append((address, (endpoint.name,) + attachment.aliases))
                 seen.add(address)
         for attachment in endpoint.attachments:
-            for peer_name, peer in self._members().get(attachment.network, ()):
-                for address in peer.addresses:
+            network = self.new.networks.get(attachment.network)
+            peers = [(name, peer.addresses, peer.aliases) for name, peer in self._members().get(attachment.network, ())]
+            peers += [(name, (address,), tuple(aliases)) for name, address, aliases in
+                      (network.remote_endpoints if network else ())]
+            for peer_name, addresses, aliases in peers:
+                for address in addresses:
                     if peer_name == endpoint.name or address in seen:
                         continue
                     seen.add(address)
-                    entries.append((address, (peer_name,) + peer.aliases))
+                    entries.append((address, (peer_name,) + aliases))
         entries.extend((address, (host,)) for host, address in endpoint.etc_hosts)
         return files.render_hosts(entries)
 

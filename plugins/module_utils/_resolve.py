@@ -17,6 +17,7 @@ from typing import Callable, Dict, List, Optional, Sequence
 from ansible_collections.linuxnet.containers.plugins.module_utils import _adopt as adopt
 from ansible_collections.linuxnet.containers.plugins.module_utils import _ipam as ipam
 from ansible_collections.linuxnet.containers.plugins.module_utils import _resolve6 as resolve6
+from ansible_collections.linuxnet.containers.plugins.module_utils import _overlay as overlay
 from ansible_collections.linuxnet.containers.plugins.module_utils._errors import Conflict, InvalidOption, UnknownReference
 from ansible_collections.linuxnet.containers.plugins.module_utils._models import (
     Attachment,
@@ -40,6 +41,7 @@ class Lookups:
     host_identity: Optional[adopt.Identity] = None                  # the host's own namespace's
     host_routes6: Callable[[], Sequence[str]] = lambda: ()          # IPv6 destinations of the main table
     machine_id: Callable[[], str] = lambda: ""                      # /etc/machine-id: the ULA pool's seed
+    underlay: Callable[[], overlay.Underlay] = lambda: (None, {})   # default route's source, {address: mtu}
 
 
 @dataclass
@@ -71,9 +73,9 @@ def touched_and_removed(specs, key: str, kind: str, existing, exclusive: bool,
 
 def resolve_networks(state: State, specs: Sequence[NetworkSpec], exclusive: bool,
                      host_routes: Sequence[str], where: Dict[str, str], host_routes6: Sequence[str] = (),
-                     machine_id: str = "") -> Resolution:
+                     machine_id: str = "", underlay: Callable[[], overlay.Underlay] = lambda: (None, {})) -> Resolution:
     """Apply network specs to `state`. `where` maps a network name to its field prefix ('networks[2].');
-    `machine_id` seeds the ULA pool of automatic IPv6 subnets."""
+    `machine_id` seeds the ULA pool of automatic IPv6 subnets; `underlay` answers for overlays."""
     new = state.copy()
     touched, removals = touched_and_removed(specs, "name", "network", state.networks, exclusive, where)
     for name in removals:
@@ -93,11 +95,12 @@ def resolve_networks(state: State, specs: Sequence[NetworkSpec], exclusive: bool
     for spec in ordered:
         new.networks[spec.name] = _resolve_network(new, state.networks.get(spec.name), spec,
                                                    (foreign_routes, foreign_routes6, machine_id),
-                                                   where.get(spec.name, ""))
+                                                   where.get(spec.name, ""), underlay)
     return Resolution(new, sorted(set(touched) | set(removals)))
 
 
-def _resolve_network(new: State, old: Optional[Network], spec: NetworkSpec, host, prefix: str) -> Network:
+def _resolve_network(new: State, old: Optional[Network], spec: NetworkSpec, host, prefix: str,
+                     underlay=lambda: (None, {})) -> Network:
     """`host`: (foreign IPv4 routes, foreign IPv6 routes, machine-id)."""
     foreign_routes, foreign_routes6, machine_id = host
     others = [net for name, net in new.networks.items() if name != spec.name]
@@ -136,10 +139,13 @@ def _resolve_network(new: State, old: Optional[Network], spec: NetworkSpec, host
     if kept["ip_range"] == subnet:
         kept["ip_range"] = None   # the whole subnet, written out
     kept.update(resolve6.network_ipv6(others, old, spec, kept["enable_ipv6"], foreign_routes6, machine_id, prefix))
+    kept.update(overlay.resolve(spec, old, others, subnet, kept["ip_range"], kept["mtu"], underlay, prefix))
     network = Network(name=spec.name, bridge=bridge, subnet=subnet, gateway=gateway, **kept)
     if old:
         resolve6.refuse_family_change(new, old, network, prefix)
         _refuse_disruptive_change(new, old, network, prefix)
+        overlay.refuse_foreign_addresses(network, {e: new.endpoints[e].attachment(spec.name).ipv4_address
+                                                   for e in new.endpoints_on(spec.name)}, prefix)
     return network
 
 
@@ -256,6 +262,10 @@ def _static_claims(state: State, specs: Sequence[EndpointSpec], where: Dict[str,
             if address in ipam.reserved_addresses(network.subnet, network.gateway):
                 raise InvalidOption(field_name, "%s is the gateway, network or broadcast address of network %s"
                                     % (address, network.name), "pick another address")
+            foreign = overlay.foreign_owner(network, address)
+            if foreign:
+                raise InvalidOption(field_name, "%s is in %s on overlay network %s" % (address, foreign, network.name),
+                                    "pick an address in this host's ip_range")
             holder = resolve6.holder(state, network.name, address) or claims.get((network.name, address))
             if holder and holder != spec.name:
                 raise InvalidOption(field_name, "%s is already used by endpoint %s on network %s"
@@ -299,6 +309,7 @@ def _resolve_endpoint(state: State, old: Optional[Endpoint], spec: EndpointSpec,
 def _in_use(state: State, network: Network, claims: Dict[tuple, str], me: Optional[str] = None) -> set:
     used = {a.ipv4_address for e in state.endpoints.values() for a in e.attachments if a.network == network.name}
     used.update(key[-1] for key, owner in claims.items() if key[0] == network.name and len(key) == 2 and owner != me)
+    used.update(address for _name, address, _aliases in network.remote_endpoints)
     return used
 
 

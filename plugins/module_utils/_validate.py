@@ -14,6 +14,7 @@ import posixpath
 import re
 from typing import Optional, Tuple
 
+from ansible_collections.linuxnet.containers.plugins.module_utils import _overlay as overlay
 from ansible_collections.linuxnet.containers.plugins.module_utils._errors import InvalidOption
 from ansible_collections.linuxnet.containers.plugins.module_utils._ipam import IFNAMSIZ
 from ansible_collections.linuxnet.containers.plugins.module_utils._validate6 import text_value as _string
@@ -151,6 +152,7 @@ def network_spec(params: dict, where: str = "") -> NetworkSpec:
         **{key: _flag(params, key) for key in ("masquerade", "icc", "internal", "isolated",
                                                "accept_in_foreign_firewalls")},
         **network6_options(params, where),
+        **overlay.spec_fields(params, where, subnet, ipv4_address, ipv4_cidr, hostname),
     )
 
 

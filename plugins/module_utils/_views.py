@@ -9,10 +9,17 @@ from typing import List, Optional
 
 from ansible_collections.linuxnet.containers.plugins.module_utils._desired import publish_attachment
 from ansible_collections.linuxnet.containers.plugins.module_utils._models import State
+from ansible_collections.linuxnet.containers.plugins.module_utils._overlay import OVERLAY_ONLY
 
 
 def network_view(state: State, name: str) -> dict:
     data = state.networks[name].to_dict()
+    if data["driver"] != "overlay":
+        for key in OVERLAY_ONLY:
+            data.pop(key)
+    else:
+        data["remote_endpoints"] = [{"name": n, "address": a, "aliases": list(al)}
+                                    for n, a, al in state.networks[name].remote_endpoints]
     data["endpoints"] = state.endpoints_on(name)
     return data
 

@@ -154,6 +154,50 @@ options:
       - As O(gateway_mode_ipv4), for IPv6.
     type: str
     choices: [nat, routed]
+  driver:
+    description:
+      - V(bridge) (a network on this host alone) or V(overlay) (one network spanning several hosts over VXLAN; run
+        the same task on every host of the group, see docs/multihost.md). V(bridge) when the network is created.
+      - With V(overlay), O(subnet) must be given (the same on every host), and O(ip_range) is this host's slice
+        of it for dynamic addresses (distinct per host). Each host is the gateway of its own endpoints, with the same
+        gateway address and bridge MAC (derived from O(name)) on every host, ARP for the gateway kept off the
+        overlay by the bridge-family nftables table C(linuxnet_overlay). Outbound NAT and published ports work on
+        the host where the endpoint lives.
+    type: str
+    choices: [bridge, overlay]
+  vni:
+    description:
+      - The VXLAN network identifier (1-16777215) of an overlay. Derived from O(name) when the network is created
+        (the same on every host, stable); a VNI another managed network uses is refused.
+    type: int
+  peers:
+    description:
+      - The underlay addresses of the other hosts of an overlay, the authoritative list of its static head-end
+        replication FDB entries (V(00:00:00:00:00:00 dst PEER)) on the VXLAN device C(vx-VNI) (UDP 4789,
+        C(nolearning)). Changes are applied in place (entries added and removed) without touching endpoints.
+        Left out, kept; V([]) at creation.
+    type: list
+    elements: str
+  local_address:
+    description:
+      - This host's underlay address, the source of the VXLAN packets. At creation, the source address of the
+        host's default route. An address that is not on this host is refused.
+      - The overlay's MTU, when O(mtu) is not given at creation, is the MTU of this address's link less 50.
+    type: str
+  peer_slices:
+    description:
+      - The other hosts' O(ip_range) values. With them, an overlapping O(ip_range) and a static endpoint address
+        inside another host's slice are refused before any change. Left out, kept.
+    type: list
+    elements: str
+  remote_endpoints:
+    description:
+      - Endpoints of this overlay on the other hosts, listed in the hosts files of this host's endpoints on the
+        network (the role gathers them from every host). Left out, kept. Their addresses are never allocated here.
+      - Each item has C(name) (the endpoint's name), C(address) (its IPv4 address on this network) and optionally
+        C(aliases) (a list of further names).
+    type: list
+    elements: dict
   networks:
     description:
       - Batch form. A list of networks taking the same options as the single form.
@@ -222,6 +266,12 @@ options:
         description: As O(gateway_mode_ipv6).
         type: str
         choices: [nat, routed]
+      driver: {description: As O(driver)., type: str, choices: [bridge, overlay]}
+      vni: {description: As O(vni)., type: int}
+      peers: {description: As O(peers)., type: list, elements: str}
+      local_address: {description: As O(local_address)., type: str}
+      peer_slices: {description: As O(peer_slices)., type: list, elements: str}
+      remote_endpoints: {description: As O(remote_endpoints)., type: list, elements: dict}
   exclusive:
     description:
       - With O(networks), remove every network the collection manages on the host that the list does not name.
@@ -316,6 +366,16 @@ network:
     ipv6_ip_range: {description: "IPv6 dynamic allocation range; null for the whole subnet.", type: str, sample: null}
     gateway_mode_ipv4: {description: V(nat) or V(routed)., type: str, sample: nat}
     gateway_mode_ipv6: {description: V(nat) or V(routed)., type: str, sample: nat}
+    driver: {description: V(bridge) or V(overlay)., type: str, sample: bridge}
+    vni: {description: The VXLAN id (overlays only)., type: int, returned: driver is overlay, sample: 4242}
+    peers: {description: The other hosts' underlay addresses (overlays only)., type: list, elements: str,
+            returned: driver is overlay, sample: [192.0.2.12]}
+    local_address: {description: This host's underlay address (overlays only)., type: str,
+                    returned: driver is overlay, sample: 192.0.2.11}
+    peer_slices: {description: The other hosts' slices (overlays only)., type: list, elements: str,
+                  returned: driver is overlay, sample: [10.20.0.128/26]}
+    remote_endpoints: {description: "Endpoints on other hosts (overlays only): each name, address and aliases.",
+                       type: list, elements: dict, returned: driver is overlay, sample: []}
     endpoints: {description: Names of the endpoints attached., type: list, elements: str, sample: [web]}
 networks:
   description: Every network the task names that exists after the run, each as RV(network).
@@ -355,6 +415,10 @@ OPTIONS = dict(
     ipv6_gateway=dict(type="str"), ipv6_ip_range=dict(type="str"),
     gateway_mode_ipv4=dict(type="str", choices=["nat", "routed"]),
     gateway_mode_ipv6=dict(type="str", choices=["nat", "routed"]),
+    driver=dict(type="str", choices=["bridge", "overlay"]), vni=dict(type="int"),
+    peers=dict(type="list", elements="str"), local_address=dict(type="str"),
+    peer_slices=dict(type="list", elements="str"),
+    remote_endpoints=dict(type="list", elements="dict"),
 )
 
 

@@ -35,6 +35,18 @@ class PlaybookError(AssertionError):
     pass
 
 
+def run_playbook(argv, env, dump, expect_rc, tail=8000):
+    """Runs an ansible-playbook argv; every task result from the result_dump callback's file `dump`."""
+    proc = subprocess.run(argv, capture_output=True, text=True, env=env, timeout=600, check=False)
+    if expect_rc is not None and proc.returncode != expect_rc:
+        raise PlaybookError("ansible-playbook rc=%d (expected %d)\n--- stdout\n%s\n--- stderr\n%s"
+                            % (proc.returncode, expect_rc, proc.stdout[-tail:], proc.stderr[-4000:]))
+    if not os.path.exists(dump):
+        return []
+    with open(dump, encoding="utf-8") as handle:
+        return [json.loads(line) for line in handle]
+
+
 class Sandbox:
     """A fresh sandbox host (scripts/sandbox.py) with its LAN namespace `lan`; close() removes it."""
 
@@ -201,14 +213,7 @@ class Sandbox:
             argv.append("--check")
         if diff:
             argv.append("--diff")
-        proc = subprocess.run(self.argv(argv), capture_output=True, text=True, env=env, timeout=600, check=False)
-        if expect_rc is not None and proc.returncode != expect_rc:
-            raise PlaybookError("ansible-playbook rc=%d (expected %d)\n--- stdout\n%s\n--- stderr\n%s"
-                                % (proc.returncode, expect_rc, proc.stdout[-8000:], proc.stderr[-4000:]))
-        if not os.path.exists(dump):
-            return []
-        with open(dump, encoding="utf-8") as handle:
-            return [json.loads(line) for line in handle]
+        return run_playbook(self.argv(argv), env, dump, expect_rc)
 
     def module(self, fqcn, /, check=False, diff=False, expect_failure=False, python=None, **args):
         """Runs one task of module `fqcn` with `args`; returns its result.
