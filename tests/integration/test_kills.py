@@ -13,8 +13,8 @@ from harness import VENV_BIN, VENV_PYTHON
 
 NET = "linuxnet.containers.container_network"
 EP = "linuxnet.containers.netns_endpoint"
-COUNT = 16
-KILL_AFTER = (0.3, 1.0, 2.0)   # seconds after the module process appears
+COUNT = 24
+KILL_AFTER = (0.1, 0.4, 0.8)   # seconds after the module process appears (its Python start-up included)
 
 
 def playbook_argv(sandbox, tasks):
@@ -86,4 +86,4 @@ def test_killed_teardowns_and_setups_converge_with_nothing_unowned(sandbox):
         assert left["netns"] == left["records"] == {e["name"] for e in endpoints} and not left["pending"]
         assert len(left["veths"]) == COUNT
         sandbox.module(EP, endpoints=[], exclusive=True)
-    assert interrupted >= 3, "most kills must land while the module runs"
+    assert interrupted >= 3, "most kills must land while the module runs (%d of 5 did)" % interrupted
