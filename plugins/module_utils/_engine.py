@@ -105,8 +105,7 @@ class Engine:
         self.lookups = Lookups(host_routes=self.netlink.host_routes, exists=self._exists,
                                port_owner=adapters.port_owner, identity=self.netlink.netns_identity,
                                host_identity=self.netlink.netns_identity(HOST_NETNS), machine_id=adapters.machine_id,
-                               host_routes6=getattr(self.netlink, "host_routes6", lambda: ()),
-                               underlay=getattr(self.netlink, "underlay", lambda: (None, {})))
+                               host_routes6=self.netlink.host_routes6, underlay=self.netlink.underlay)
 
     @classmethod
     def open(cls, runner: Runner, check_mode: bool) -> "Engine":
@@ -133,11 +132,9 @@ class Engine:
                     raise
                 return self._assumed(kind, old, specs, exc)
             limits.check_bridge_ports(old, resolution.state)
-            networks, endpoints = kind.scope(old, resolution.state, resolution.touched, self.netlink.host_links())
-            # an endpoint of these networks whose namespace vanished (a reboot, `ip netns del`) is made again
-            endpoints |= {name for network in networks for name in resolution.state.endpoints_on(network)
-                          if not self._exists(netns_path(name))}
-            outcome = self._run(kind, old, resolution, networks, endpoints)
+            links = self.netlink.host_links()   # read once: the scope and the plan see the same host
+            networks, endpoints = kind.scope(old, resolution.state, resolution.touched, links, self.lookups)
+            outcome = self._run(kind, old, resolution, networks, endpoints, links)
         outcome.names = [getattr(spec, kind.key) for spec in specs]   # results in the order the task lists them
         return outcome
 
@@ -159,7 +156,7 @@ class Engine:
             endpoints, skipped = restore.restorable(state, self.netlink.netns_inode)
             endpoints |= set(state.pending)
             wanted = self._sysctls(state)
-            view = self._read(state.with_pending(), state, endpoints, wanted)
+            view = self._read(state.with_pending(), state, endpoints, wanted, self.netlink.host_links())
             fw_plan = self.adapters.nft.plan(firewall_state(state))
             actions = self._plan(state.with_pending(), state, view, fw_plan, set(state.networks), endpoints, wanted)
             if not self.check_mode:
@@ -177,7 +174,7 @@ class Engine:
     def _exists(self, path: str) -> bool:
         return self.netlink.netns_inode(path) is not None
 
-    def _run(self, kind: Kind, old: State, resolution: Resolution, networks, endpoints) -> Outcome:
+    def _run(self, kind: Kind, old: State, resolution: Resolution, networks, endpoints, links) -> Outcome:
         new = resolution.state
         collected = self._collect_vanished(old, new, resolution.touched if kind.names_endpoints else ())
         new.pending = restore.pending_removals(old, new)
@@ -188,7 +185,7 @@ class Engine:
                 network_scope.update(a.network for a in new.endpoints[name].attachments)
         before_all = old.with_pending()
         wanted = self._sysctls(new)
-        view = self._read(before_all, new, endpoint_scope, wanted)
+        view = self._read(before_all, new, endpoint_scope, wanted, links)
         fw_plan = self.adapters.nft.plan(firewall_state(new))
         actions = self._plan(before_all, new, view, fw_plan, network_scope, endpoint_scope, wanted)
         before, after = kind.diff(old, new, resolution.touched, view)
@@ -265,12 +262,12 @@ class Engine:
     def _sysctls(self, new: State) -> Dict[str, str]:
         """The state's sysctls; with IPv6 forwarding, accept_ra=2 on the uplinks that rely on RAs."""
         wanted = desired_sysctls(new)
-        if IPV6_FORWARD in wanted and hasattr(self.netlink, "ra_default_links"):
+        if IPV6_FORWARD in wanted:
             wanted.update(uplink_sysctls({ifname: self._sysctl("net.ipv6.conf.%s.accept_ra" % ifname)
                                           for ifname in self.netlink.ra_default_links()}))
         return wanted
 
-    def _read(self, old: State, new: State, endpoint_scope, wanted: Dict[str, str]) -> HostView:
+    def _read(self, old: State, new: State, endpoint_scope, wanted: Dict[str, str], links) -> HostView:
         namespaces = {}
         for name in sorted(endpoint_scope):
             path = netns_path(name)
@@ -284,7 +281,7 @@ class Engine:
                 sources.add(netns_path(endpoint.container))
         return HostView(
             host_inode=self.netlink.netns_inode(HOST_NETNS),
-            links=self.netlink.host_links(),
+            links=links,
             namespaces=namespaces,
             inodes={path: self.netlink.netns_inode(path) for path in sorted(sources)},
             files={name: self.adapters.files.read_endpoint_files(name)
@@ -318,12 +315,13 @@ class Engine:
             "set_up": netlink.set_up,
             "set_port": netlink.set_port,
             "set_default_route": netlink.set_default_route,
-            "add_address6": getattr(netlink, "add_address6", None),
-            "set_default_route6": getattr(netlink, "set_default_route6", None),
-            "set_netns_ipv6_conf": getattr(netlink, "set_netns_ipv6_conf", None),
-            # overlays (_netlink_vxlan.OverlayNetlink); the engine's fakes of bridge-only tests lack them
-            **{op: getattr(netlink, op) for op in ("create_vxlan", "set_vxlan_port", "fdb_add", "fdb_del")
-               if hasattr(netlink, op)},
+            "add_address6": netlink.add_address6,
+            "set_default_route6": netlink.set_default_route6,
+            "set_netns_ipv6_conf": netlink.set_netns_ipv6_conf,
+            "create_vxlan": netlink.create_vxlan,
+            "set_vxlan_port": netlink.set_vxlan_port,
+            "fdb_add": netlink.fdb_add,
+            "fdb_del": netlink.fdb_del,
             "set_sysctl": netlink.set_sysctl,
             "apply_firewall": nft.apply,
             "write_text": files_.write_text,

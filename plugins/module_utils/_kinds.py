@@ -17,7 +17,7 @@ from ansible_collections.linuxnet.containers.plugins.module_utils import _resolv
 from ansible_collections.linuxnet.containers.plugins.module_utils import _resolve_ports as resolve_ports
 from ansible_collections.linuxnet.containers.plugins.module_utils import _validate as validate
 from ansible_collections.linuxnet.containers.plugins.module_utils import _views as views
-from ansible_collections.linuxnet.containers.plugins.module_utils._models import State
+from ansible_collections.linuxnet.containers.plugins.module_utils._models import State, netns_path
 
 Inodes = Dict[str, Optional[int]]
 
@@ -35,7 +35,7 @@ class Kind:
     view: Callable[[State, str, Inodes], Any]                                 # as the module returns it
     diff_view: Callable[[State, str], Any]                                    # as diff mode shows it
     # (old state, next state, touched names, host links) -> the networks and endpoints to reconcile
-    scope: Callable[[State, State, Sequence[str], Dict[str, Any]], Tuple[Set[str], Set[str]]]
+    scope: Callable[[State, State, Sequence[str], Dict[str, Any], resolve.Lookups], Tuple[Set[str], Set[str]]]
     flat: bool = False           # views are lists, joined into one result list
     names_endpoints: bool = False  # objects are endpoints: never collected as vanished, inodes reported
 
@@ -56,16 +56,21 @@ class Kind:
         return {self.name: before}, {self.name: after}
 
 
-def _endpoints_of_changed(old: State, new: State, names: Sequence[str], links: Dict[str, Any]) -> Set[str]:
-    """The endpoints a network run reconciles: those of a network whose record changed or whose bridge is not
-    on the host as a bridge. A run that changes nothing costs the same whatever the number of endpoints; an
-    endpoint's own drift is its own task's to repair."""
+def _endpoints_of_changed(old: State, new: State, names: Sequence[str], links: Dict[str, Any],
+                          host: resolve.Lookups) -> Set[str]:
+    """The endpoints a network run reconciles: all those of a network whose record changed or whose bridge is not
+    on the host as a bridge, and any whose namespace vanished (a reboot, `ip netns del`: a stat each, made again).
+    A run that changes nothing costs the same whatever the number of endpoints; an endpoint's own drift is its own
+    task's to repair."""
     endpoints: Set[str] = set()
     for name in names:
         network = new.networks.get(name)
         link = links.get(network.bridge) if network else None
+        attached = new.endpoints_on(name)
         if network is None or old.networks.get(name) != network or link is None or link.kind != "bridge":
-            endpoints.update(new.endpoints_on(name))
+            endpoints.update(attached)
+        else:
+            endpoints.update(endpoint for endpoint in attached if not host.exists(netns_path(endpoint)))
     return endpoints
 
 
@@ -84,7 +89,7 @@ NETWORKS = Kind(
     on_host=lambda state, name, host: name in state.networks and state.networks[name].bridge in host.links,
     view=lambda state, name, inodes: views.network_view(state, name),
     diff_view=views.network_view,
-    scope=lambda old, new, names, links: (set(names), _endpoints_of_changed(old, new, names, links)),
+    scope=lambda old, new, names, links, host: (set(names), _endpoints_of_changed(old, new, names, links, host)),
 )
 
 ENDPOINTS = Kind(
@@ -96,7 +101,7 @@ ENDPOINTS = Kind(
     on_host=lambda state, name, host: name in state.endpoints and host.namespaces.get(name) is not None,
     view=lambda state, name, inodes: views.endpoint_view(state, name, inodes.get(name)),
     diff_view=_endpoint_diff_view,
-    scope=lambda old, new, names, links: (set(), set(names)),
+    scope=lambda old, new, names, links, host: (set(), set(names)),
     names_endpoints=True,
 )
 
@@ -109,6 +114,6 @@ PUBLISHED = Kind(
     on_host=lambda state, name, host: True,
     view=lambda state, name, inodes: views.published_view(state, name),
     diff_view=views.published_view,
-    scope=lambda old, new, names, links: (set(), set()),
+    scope=lambda old, new, names, links, host: (set(), set()),
     flat=True,
 )

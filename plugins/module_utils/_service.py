@@ -15,6 +15,8 @@ from __future__ import annotations
 import os
 from typing import Dict, List, Optional, Tuple
 
+from ansible_collections.linuxnet.containers.plugins.module_utils._files import read_text
+
 COMMAND = "linuxnet-containers"
 UNIT = "linuxnet-containers.service"
 SBIN_DIR = "/usr/local/sbin"
@@ -88,14 +90,6 @@ def desired_files(sources: Dict[str, str], python: str, sbin_dir: str, lib_dir: 
 
 def wants_link(unit_dir: str) -> str:
     return os.path.join(unit_dir, WANTED_BY + ".wants", UNIT)
-
-
-def read_text(path: str) -> Optional[str]:
-    try:
-        with open(path, encoding="utf-8") as handle:
-            return handle.read()
-    except FileNotFoundError:
-        return None
 
 
 def _mode(path: str) -> Optional[int]:

@@ -36,6 +36,24 @@ class FakeNetlink:
     def host_links(self):
         return dict(self.links)
 
+    @staticmethod
+    def host_routes6():
+        return []
+
+    @staticmethod
+    def ra_default_links():
+        return []
+
+    @staticmethod
+    def underlay():
+        return "192.0.2.10", {"192.0.2.10": 1500}
+
+    def _unused(self, *args, **kwargs):
+        raise AssertionError("an IPv6 or overlay call in a bridge-only test: %r %r" % (args, kwargs))
+
+    add_address6 = set_default_route6 = set_netns_ipv6_conf = _unused
+    create_vxlan = set_vxlan_port = fdb_add = fdb_del = _unused
+
     def netns_inode(self, path):
         if path == HOST:
             return 1
