@@ -18,6 +18,7 @@ from ansible_collections.linuxnet.containers.plugins.module_utils import _resolv
 from ansible_collections.linuxnet.containers.plugins.module_utils import _validate as validate
 from ansible_collections.linuxnet.containers.plugins.module_utils import _views as views
 from ansible_collections.linuxnet.containers.plugins.module_utils._models import State, netns_path
+from ansible_collections.linuxnet.containers.plugins.module_utils._resolve import Lookups
 
 Inodes = Dict[str, Optional[int]]
 
@@ -34,8 +35,8 @@ class Kind:
     on_host: Callable[[State, str, Any], bool]                                # in the state and on the host
     view: Callable[[State, str, Inodes], Any]                                 # as the module returns it
     diff_view: Callable[[State, str], Any]                                    # as diff mode shows it
-    # (old state, next state, touched names, host links) -> the networks and endpoints to reconcile
-    scope: Callable[[State, State, Sequence[str], Dict[str, Any], resolve.Lookups], Tuple[Set[str], Set[str]]]
+    # (old state, next state, touched names, host links, host lookups) -> the networks and endpoints to reconcile
+    scope: Callable[[State, State, Sequence[str], Dict[str, Any], Lookups], Tuple[Set[str], Set[str]]]
     flat: bool = False           # views are lists, joined into one result list
     names_endpoints: bool = False  # objects are endpoints: never collected as vanished, inodes reported
 
@@ -57,7 +58,7 @@ class Kind:
 
 
 def _endpoints_of_changed(old: State, new: State, names: Sequence[str], links: Dict[str, Any],
-                          host: resolve.Lookups) -> Set[str]:
+                          host: Lookups) -> Set[str]:
     """The endpoints a network run reconciles: all those of a network whose record changed or whose bridge is not
     on the host as a bridge, and any whose namespace vanished (a reboot, `ip netns del`: a stat each, made again).
     A run that changes nothing costs the same whatever the number of endpoints; an endpoint's own drift is its own
