@@ -123,7 +123,8 @@ class Netlink(Netlink6):
                 ifname=ifname, kind="bridge", mtu=mtu, address=bridge_mac(ifname)), CREATE, ignore=(errno.EEXIST,)):
             kind = linkinfo(self._require(ifname, None), "IFLA_INFO_KIND")
             if kind != "bridge":
-                raise KernelError("create bridge %s: an interface of kind %s has that name" % (ifname, kind or "device"),
+                raise KernelError("create bridge %s: an interface of kind %s has that name"
+                                  % (ifname, kind or "device"),
                                   errno=errno.EEXIST)
         self._set("configure bridge", ifname, None, mtu=mtu, alias=alias or "", up=True)
 
@@ -269,9 +270,10 @@ class Netlink(Netlink6):
               **settings) -> None:
         """Port flags (IFLA_INFO_SLAVE_DATA: applied by the bridge the link is a port of when the request comes)
         and `settings` in one RTM_NEWLINK; attached to `master` first unless `message` shows it is (None: it is)."""
-        if message is not None and message.get_attr("IFLA_MASTER") != self._index(master, None):
+        bridge = self._index(master, None)
+        if message is not None and message.get_attr("IFLA_MASTER") != bridge:
             if not self._host.request("attach %s to %s" % (ifname, master), codec.RTM_SETLINK,
-                                      codec.link(ifname=ifname, master=self._index(master, None)), ignore=(errno.ENODEV,)):
+                                      codec.link(ifname=ifname, master=bridge), ignore=(errno.ENODEV,)):
                 raise no_such_link(ifname, "")
         if not self._host.request("set port flags of %s on %s" % (ifname, master), codec.RTM_NEWLINK, codec.link(
                 ifname=ifname, port={"IFLA_BRPORT_ISOLATED": int(bool(isolated)), "IFLA_BRPORT_MODE": mode},

@@ -281,7 +281,8 @@ def test_delete_links_puts_the_groups_back_when_the_kernel_refuses(link_message)
     netlink, host = adapter(*links, failures={"dellink": errno.EOPNOTSUPP}, dumps={_rtnl_codec.RTM_GETLINK: links})
     with pytest.raises(KernelError, match="delete eth0, lnv2: Operation not supported"):
         netlink.delete_links(["eth0", "lnv2"])
-    assert changes(host)[-2:] == [("setlink", {"index": 3, "IFLA_GROUP": 0}), ("setlink", {"index": 4, "IFLA_GROUP": 7})]
+    assert changes(host)[-2:] == [("setlink", {"index": 3, "IFLA_GROUP": 0}),
+                                  ("setlink", {"index": 4, "IFLA_GROUP": 7})]
 
 
 def test_delete_links_of_one_link_is_a_plain_delete(link_message):
