@@ -293,4 +293,3 @@ class Netlink(Netlink6):
 
 def netns_missing(path: str) -> bool:
     return netns.identity(path) is None
-

@@ -30,8 +30,8 @@ IFF_UP = 0x1
 # the fixed header after nlmsghdr, per message type: its struct and field names (pyroute2's names)
 IFINFO = (struct.Struct("=BxHiII"), ("family", "ifi_type", "index", "flags", "change"))
 IFADDR = (struct.Struct("=BBBBi"), ("family", "prefixlen", "flags", "scope", "index"))
-RTMSG = (struct.Struct("=BBBBBBBBI"), ("family", "dst_len", "src_len", "tos", "table", "proto", "scope", "type",
-                                        "flags"))
+RTMSG = (struct.Struct("=BBBBBBBBI"),
+         ("family", "dst_len", "src_len", "tos", "table", "proto", "scope", "type", "flags"))
 NDMSG = (struct.Struct("=BxxxiHBB"), ("family", "ifindex", "state", "flags", "ndm_type"))
 ERRMSG = struct.Struct("=i")
 

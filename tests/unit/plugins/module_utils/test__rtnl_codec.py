@@ -88,8 +88,8 @@ def test_an_fdb_request():
 
 def test_messages_of_one_datagram_split_with_padding_and_unknown_attributes_are_skipped():
     first = codec.ifinfomsg(index=1) + codec.string(3, "lo") + codec.rtattr(7, b"\1" * 5) + codec.u32(4, 65536)
-    data = codec.nlmsg(codec.RTM_NEWLINK, codec.NLM_F_MULTI, 9, first) + codec.nlmsg(codec.NLMSG_DONE, 2, 9,
-                                                                                      b"\0" * 4)
+    done = codec.nlmsg(codec.NLMSG_DONE, 2, 9, b"\0" * 4)
+    data = codec.nlmsg(codec.RTM_NEWLINK, codec.NLM_F_MULTI, 9, first) + done
     parts = codec.split(data)
     assert [(kind, flags, seq) for kind, flags, seq, _payload in parts] == [(16, 2, 9), (3, 2, 9)]
     message = codec.decode(parts[0][0], parts[0][3], flags=2, seq=9)
