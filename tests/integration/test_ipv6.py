@@ -4,10 +4,15 @@
 inside sandbox hosts. The LAN namespace gets 2001:db8:51::2/64 (the host's uplink0 2001:db8:51::1/64, its IPv6
 default route) and a route to the ULA range through the host; every address the test adds is nodad."""
 import ipaddress
+import json
 import subprocess
 
 import pytest
 from harness import VENV_PYTHON
+
+from ansible_collections.linuxnet.containers.plugins.module_utils._nft_read import table_view
+from ansible_collections.linuxnet.containers.plugins.module_utils._nft_schema import LEGACY
+from ansible_collections.linuxnet.containers.plugins.module_utils._nft_schema6 import INET
 
 NET = "linuxnet.containers.container_network"
 EP = "linuxnet.containers.netns_endpoint"
@@ -208,34 +213,66 @@ def test_routed_mode_routes_without_nat_and_only_to_published_ports(sandbox):
     assert ping6(sandbox, "lan", "fd00:6:1::2")
 
 
-def test_ipv4_table_is_replaced_by_inet_in_one_transaction_without_losing_a_connection(sandbox):
-    sandbox.module(NET, name="front", subnet="172.20.0.0/16")
+def as_0_1_0(sandbox):
+    """The host as 0.1.0 left it: our elements in its `ip linuxnet_containers` table, no inet table (swapped in
+    one transaction, so the published port answers throughout)."""
+    elements = table_view(json.loads(sandbox.run(["nft", "-j", "list", "ruleset"]).stdout), INET)[0]
+    legacy = {name: items for name, items in elements.items() if name in LEGACY.specs}
+    sandbox.run(["nft", "-f", "-"], input="delete table inet linuxnet_containers\n" + LEGACY.script(legacy))
+    assert our_tables(sandbox) == ["ip"]
+
+
+def our_tables(sandbox):
+    return sorted(line.split()[1] for line in sandbox.run(["nft", "list", "tables"]).stdout.splitlines()
+                  if line.endswith(" linuxnet_containers"))
+
+
+LOOP = ("import socket, sys, time\n"
+        "ok = failed = 0\n"
+        "end = time.monotonic() + float(sys.argv[1])\n"
+        "while time.monotonic() < end:\n"
+        "    try:\n"
+        "        c = socket.create_connection(('198.51.100.1', 8080), timeout=1)\n"
+        "        c.sendall(b'x'); ok += bool(c.recv(64)); c.close()\n"
+        "    except OSError:\n"
+        "        failed += 1\n"
+        "    time.sleep(0.01)\n"
+        "print(ok, failed)\n")
+
+
+@pytest.mark.parametrize("upgrade", ["ipv4_only", "dual_stack"])
+def test_0_1_0_ip_table_is_replaced_by_inet_in_one_transaction_without_losing_a_connection(sandbox, upgrade):
+    """A host upgraded from 0.1.0 keeps its `ip` table until the first run, which replaces it by the inet table
+    in the run's one transaction, whether the run adds IPv6 or changes nothing else (an IPv4-only host)."""
+    front = dict(name="front", subnet="172.20.0.0/16")
+    sandbox.module(NET, **front)
     sandbox.module(EP, name="web", network="front")
     sandbox.module(PUB, endpoint="web", ports=["8080:80"])
     sandbox.serve("web", "0.0.0.0", 80, name="web")
-    assert "table ip linuxnet_containers" in sandbox.run(["nft", "list", "tables"]).stdout
-    loop = ("import socket, sys, time\n"
-            "ok = failed = 0\n"
-            "end = time.monotonic() + 12\n"
-            "while time.monotonic() < end:\n"
-            "    try:\n"
-            "        c = socket.create_connection(('198.51.100.1', 8080), timeout=1)\n"
-            "        c.sendall(b'x'); ok += bool(c.recv(64)); c.close()\n"
-            "    except OSError:\n"
-            "        failed += 1\n"
-            "    time.sleep(0.01)\n"
-            "print(ok, failed)\n")
-    proc = subprocess.Popen(sandbox.argv([VENV_PYTHON, "-c", loop], netns="lan"), stdout=subprocess.PIPE, text=True)
-    swapped = sandbox.module(NET, name="dual", enable_ipv6=True, ipv6_subnet=SUBNET6)
-    assert any("replace table ip linuxnet_containers by inet linuxnet_containers" in a for a in swapped["actions"])
-    tables = sandbox.run(["nft", "list", "tables"]).stdout
-    assert "table inet linuxnet_containers" in tables and "table ip linuxnet_containers" not in tables
-    out = proc.communicate(timeout=30)[0]
+    assert our_tables(sandbox) == ["inet"]
+    as_0_1_0(sandbox)
+    assert sandbox.request("lan", "198.51.100.1", 8080) == "web 198.51.100.2"
+    proc = subprocess.Popen(sandbox.argv([VENV_PYTHON, "-c", LOOP, "12"], netns="lan"), stdout=subprocess.PIPE,
+                            text=True)
+    try:
+        second = dict(name="dual", enable_ipv6=True, ipv6_subnet=SUBNET6) if upgrade == "dual_stack" else front
+        checked = sandbox.module(NET, check=True, **second)
+        assert checked["changed"] and our_tables(sandbox) == ["ip"]
+        swapped = sandbox.module(NET, **second)
+        replaced = [a for a in swapped["actions"]
+                    if "replace table ip linuxnet_containers by inet linuxnet_containers" in a]
+        assert swapped["changed"] and replaced, swapped["actions"]
+        assert our_tables(sandbox) == ["inet"]
+        assert not sandbox.module(NET, **second)["changed"]
+    finally:
+        out = proc.communicate(timeout=30)[0]
     ok, failed = map(int, out.split())
     assert failed == 0 and ok > 50, out
-    # back to IPv4 only: the ip table again, in one transaction
-    sandbox.module(NET, name="dual", state="absent")
-    assert "table ip linuxnet_containers" in sandbox.run(["nft", "list", "tables"]).stdout
+    if upgrade == "dual_stack":
+        # back to IPv4 only: the same inet table, no swap back
+        removed = sandbox.module(NET, name="dual", state="absent")
+        assert not any("table ip " in a for a in removed["actions"]), removed["actions"]
+        assert our_tables(sandbox) == ["inet"]
     assert sandbox.request("lan", "198.51.100.1", 8080) == "web 198.51.100.2"
 
 
