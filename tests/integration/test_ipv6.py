@@ -284,3 +284,39 @@ def test_ra_uplink_keeps_accepting_router_advertisements(sandbox):
     assert result["sysctls"]["net.ipv6.conf.uplink0.accept_ra"] == "2"
     assert sandbox.run(["sysctl", "-n", "net.ipv6.conf.uplink0.accept_ra"]).stdout.strip() == "2"
     assert not sandbox.module(NET, name="dual", enable_ipv6=True)["changed"]
+
+
+def nameservers(sandbox, name):
+    return [line.split()[1] for line in sandbox.run(["cat", "/etc/netns/%s/resolv.conf" % name]).stdout.splitlines()
+            if line.startswith("nameserver ")]
+
+
+def test_dns_and_etc_hosts_take_ipv6_and_default_resolvers_follow_the_endpoints_families(sandbox):
+    sandbox.run(["tee", "/etc/resolv.conf"], input="nameserver 127.0.0.53\nnameserver 198.51.100.53\n"
+                "nameserver 2001:db8:51::53\nnameserver fe80::1%uplink0\nsearch sandbox.test\n")
+    sandbox.module(NET, networks=[dict(name="six", enable_ipv4=False, enable_ipv6=True, ipv6_subnet=SUBNET6),
+                                  dict(name="dual", subnet="172.20.0.0/16", enable_ipv6=True,
+                                       ipv6_subnet="fd00:6:2::/64"),
+                                  dict(name="v4", subnet="172.21.0.0/16")])
+    endpoints = [{"name": "a6", "network": "six"}, {"name": "d", "network": "dual"}, {"name": "v", "network": "v4"},
+                 {"name": "x", "network": "six", "dns": ["2001:db8:51::35", "198.51.100.35"],
+                  "etc_hosts": {"cache.example": "fd00:6:1::2", "old.example": "10.0.0.5"}}]
+    assert sandbox.module(EP, endpoints=endpoints)["changed"]
+    # defaults: the host's resolvers of the endpoint's families, never loopback, link-local or the gateway
+    assert nameservers(sandbox, "a6") == ["2001:db8:51::53"]
+    assert nameservers(sandbox, "d") == ["198.51.100.53", "2001:db8:51::53"]
+    assert nameservers(sandbox, "v") == ["198.51.100.53"]
+    assert nameservers(sandbox, "x") == ["2001:db8:51::35", "198.51.100.35"]
+    hosts = sandbox.run(["cat", "/etc/netns/x/hosts"]).stdout
+    assert "fd00:6:1::2\tcache.example\n" in hosts and "10.0.0.5\told.example\n" in hosts
+    # the IPv6 hosts entry resolves and carries traffic inside the namespace
+    assert sandbox.run(["getent", "ahostsv6", "cache.example"], netns="x").stdout.split()[0] == "fd00:6:1::2"
+    sandbox.serve("a6", "fd00:6:1::2", 80, name="a6")
+    assert sandbox.request("x", "ipv6:cache.example", 80) == "a6 fd00:6:1::3"
+    assert not sandbox.module(EP, endpoints=endpoints)["changed"]
+    # a link-local or zoned resolver is refused before any change, with the reason
+    pristine = sandbox.snapshot()
+    for bad in ("fe80::1", "fe80::1%eth0"):
+        refused = sandbox.module(EP, name="x", network="six", dns=[bad], expect_failure=True)
+        assert "dns" in refused["msg"] and "zone" in refused["msg"], refused["msg"]
+    assert sandbox.snapshot() == pristine
