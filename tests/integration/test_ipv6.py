@@ -17,6 +17,7 @@ from ansible_collections.linuxnet.containers.plugins.module_utils._nft_schema6 i
 NET = "linuxnet.containers.container_network"
 EP = "linuxnet.containers.netns_endpoint"
 PUB = "linuxnet.containers.port_publish"
+INFO = "linuxnet.containers.container_network_info"
 SUBNET6 = "fd00:6:1::/64"
 
 
@@ -320,3 +321,20 @@ def test_dns_and_etc_hosts_take_ipv6_and_default_resolvers_follow_the_endpoints_
         refused = sandbox.module(EP, name="x", network="six", dns=[bad], expect_failure=True)
         assert "dns" in refused["msg"] and "zone" in refused["msg"], refused["msg"]
     assert sandbox.snapshot() == pristine
+
+
+def test_info_shows_foreign_namespaces_with_both_families(sandbox):
+    lan6(sandbox)
+    sandbox.module(NET, name="dual", subnet="172.20.0.0/16", enable_ipv6=True, ipv6_subnet=SUBNET6)
+    sandbox.module(EP, name="web", network="dual")
+    # the LAN namespace is foreign: its eth0 holds 198.51.100.2-3/24 and 2001:db8:51::2-3/64
+    sandbox.run(["ip", "-6", "route", "add", "default", "via", "2001:db8:51::1", "dev", "eth0"], netns="lan")
+    info = sandbox.module(INFO, all_namespaces=True,
+                          query="endpoints[?!managed].{name: name, ipv6: interfaces[].ipv6_addresses[]}")
+    assert info["result"] == [{"name": "lan", "ipv6": ["2001:db8:51::2/64", "2001:db8:51::3/64"]}], info["result"]
+    lan = next(e for e in info["endpoints"] if e["name"] == "lan")
+    eth0 = next(i for i in lan["interfaces"] if i["ifname"] == "eth0")
+    assert eth0["addresses"] == ["198.51.100.2/24", "198.51.100.3/24"] and eth0["ipv6_gateway"] == "2001:db8:51::1"
+    assert not any(i["ipv6_addresses"] for i in lan["interfaces"] if i["ifname"] == "lo")
+    web = next(e for e in info["endpoints"] if e["name"] == "web")
+    assert web["managed"] and web["interfaces"][0]["ipv6_address"] == "fd00:6:1::2"
