@@ -338,3 +338,89 @@ def test_info_shows_foreign_namespaces_with_both_families(sandbox):
     assert not any(i["ipv6_addresses"] for i in lan["interfaces"] if i["ifname"] == "lo")
     web = next(e for e in info["endpoints"] if e["name"] == "web")
     assert web["managed"] and web["interfaces"][0]["ipv6_address"] == "fd00:6:1::2"
+
+
+def test_routed_ipv4_reaches_only_published_ports_on_the_endpoints_own_address_without_masquerade(sandbox):
+    sandbox.run(["ip", "route", "add", "172.20.0.0/16", "via", "198.51.100.1"], netns="lan")
+    sandbox.module(NET, name="r4", subnet="172.20.0.0/16", gateway_mode_ipv4="routed")
+    sandbox.module(EP, name="web", network="r4")
+    sandbox.serve("lan", "198.51.100.2", 7001, name="lan4")
+    sandbox.serve("web", "0.0.0.0", 80, name="web")
+    sandbox.serve("web", "0.0.0.0", 82, name="hidden")
+    # before any publish, nothing reaches the endpoint from the LAN, its own address included
+    assert sandbox.request("lan", "172.20.0.2", 80, timeout=1) is None
+    # outbound keeps the endpoint's own address: no masquerade in routed mode
+    assert sandbox.request("web", "198.51.100.2", 7001) == "lan4 172.20.0.2"
+    sandbox.module(PUB, endpoint="web", ports=["8080:80"])
+    assert not sandbox.module(PUB, endpoint="web", ports=["8080:80"])["changed"]
+    # the published container port on the endpoint's own address, with the client's address; not another port
+    assert sandbox.request("lan", "172.20.0.2", 80) == "web 198.51.100.2"
+    assert sandbox.request("lan", "172.20.0.2", 82, timeout=1) is None
+    assert sandbox.request("lan", "198.51.100.1", 8080) == "web 198.51.100.2"
+    # a nat network beside it still masquerades
+    sandbox.module(NET, name="n4", subnet="172.21.0.0/16")
+    sandbox.module(EP, name="natted", network="n4")
+    assert sandbox.request("natted", "198.51.100.2", 7001) == "lan4 198.51.100.1"
+    assert sandbox.request("lan", "172.21.0.2", 80, timeout=1) is None
+
+
+def conntrack6_udp(sandbox, port):
+    proc = sandbox.run(["conntrack", "-L", "-f", "ipv6", "-p", "udp", "--orig-port-dst", str(port)], check=False)
+    return [line for line in proc.stdout.splitlines() if "udp" in line]
+
+
+def map_udp_5353_by_hand(sandbox, target):
+    """Point [::]:5353/udp at `target` in our table directly, with no conntrack flush."""
+    where = ["inet", "linuxnet_containers", "pub_any6"]
+    sandbox.run(["nft", "delete", "element"] + where + ["{ udp . 5353 }"])
+    sandbox.run(["nft", "add", "element"] + where + ["{ udp . 5353 : %s . 53 }" % target])
+
+
+def test_ipv6_udp_flow_moves_with_its_publish_because_conntrack_is_flushed(sandbox):
+    lan6(sandbox)
+    sandbox.module(NET, name="dual", subnet="172.20.0.0/16", enable_ipv6=True, ipv6_subnet=SUBNET6)
+    sandbox.module(EP, endpoints=[{"name": "a", "network": "dual"}, {"name": "b", "network": "dual"}])
+    sandbox.serve("a", "::", 53, proto="udp", name="a")
+    sandbox.serve("b", "::", 53, proto="udp", name="b")
+    sandbox.module(PUB, endpoint="a", ports=["[::]:5353:53/udp"])
+    # published on IPv6 only, so the IPv6 flush alone must move the flow (an IPv4 one would take both families)
+    client = {"proto": "udp", "source": "2001:db8:51::2", "source_port": 40053}
+
+    def ask():
+        return sandbox.request("lan", "2001:db8:51::1", 5353, **client)
+
+    assert ask() == "a 2001:db8:51::2" and len(conntrack6_udp(sandbox, 5353)) == 1
+    # without a flush the flow sticks to the old endpoint: the mapping moved by hand, the entry kept
+    map_udp_5353_by_hand(sandbox, "fd00:6:1::3")
+    assert ask() == "a 2001:db8:51::2"
+    map_udp_5353_by_hand(sandbox, "fd00:6:1::2")
+    # the module moves the publish in one run and flushes the IPv6 UDP entries: the same flow reaches b
+    move = [{"endpoint": "a", "ports": []}, {"endpoint": "b", "ports": ["[::]:5353:53/udp"]}]
+    assert sandbox.module(PUB, endpoints=move)["changed"]
+    assert ask() == "b 2001:db8:51::2"
+    assert not sandbox.module(PUB, endpoints=move)["changed"]
+
+
+def test_in_place_ipv6_gateway_change_moves_the_endpoints_default_routes(sandbox):
+    lan6(sandbox)
+    net = dict(name="dual", subnet="172.20.0.0/16", enable_ipv6=True, ipv6_subnet=SUBNET6)
+    sandbox.module(NET, **net)
+    endpoints = [{"name": "web", "network": "dual"}, {"name": "db", "network": "dual"}]
+    sandbox.module(EP, endpoints=endpoints)
+    sandbox.serve("lan", "2001:db8:51::2", 7000, name="lan")
+    assert sandbox.request("web", "2001:db8:51::2", 7000) == "lan 2001:db8:51::1"
+    changed = sandbox.module(NET, ipv6_gateway="fd00:6:1::fe", **net)
+    assert changed["changed"] and changed["network"]["ipv6_gateway"] == "fd00:6:1::fe"
+    assert inet6(sandbox, None, "lnc-dual") == ["fd00:6:1::fe"]
+    for name in ("web", "db"):
+        assert sandbox.ip(name, "-6", "route", "show", "default")[0]["gateway"] == "fd00:6:1::fe", name
+    info = sandbox.module(EP, endpoints=endpoints)
+    assert not info["changed"], info["actions"]
+    assert {e["interfaces"][0]["ipv6_gateway"] for e in info["endpoints"]} == {"fd00:6:1::fe"}
+    assert not sandbox.module(NET, ipv6_gateway="fd00:6:1::fe", **net)["changed"]
+    # traffic after the change: out through the new gateway, to the host on it, between the endpoints
+    assert sandbox.request("web", "2001:db8:51::2", 7000) == "lan 2001:db8:51::1"
+    sandbox.serve(None, "fd00:6:1::fe", 81, name="host")
+    assert sandbox.request("db", "fd00:6:1::fe", 81) == "host fd00:6:1::3"
+    sandbox.serve("db", "::", 80, name="db")
+    assert sandbox.request("web", "fd00:6:1::3", 80) == "db fd00:6:1::2"
