@@ -361,7 +361,7 @@ class Planner:
         if endpoint.dns:
             servers = list(endpoint.dns)
         else:
-            servers = files.reachable_resolvers(servers, own_namespace=endpoint.mode != "host")
+            servers = files.reachable_resolvers(servers, endpoint.mode != "host", files.families(endpoint))
         return files.render_resolv_conf(servers, endpoint.dns_search or search, endpoint.dns_options or options)
 
     def _hosts(self, endpoint: Endpoint) -> str:
