@@ -11,8 +11,8 @@ class ModuleDocFragment:
 options: {}
 requirements:
   - root on the managed node (the modules create namespaces, links and nftables rules)
-  - Python 3.9 or newer on the managed node
-  - pyroute2 0.7.x (distribution packages, e.g. C(python3-pyroute2)) or 0.9.x (PyPI)
+  - Python 3.9 or newer on the managed node; no Python library beyond the standard library (the modules talk
+    rtnetlink themselves), except C(jmespath) for the C(query) option of C(container_network_info)
   - the C(nft) tool, nftables 0.9.4 or newer, on Linux 5.6 or newer
   - the C(conntrack) tool (conntrack-tools), to flush UDP flows of changed published ports
 """

@@ -3,7 +3,7 @@
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 """What the restore_service module installs on a managed node, and how it installs it.
 
-    SBIN_DIR/linuxnet-containers                 a launcher: the interpreter that has pyroute2, then _cli.main
+    SBIN_DIR/linuxnet-containers                 a launcher: the module's own Python (or `python`), then _cli.main
     LIB_DIR/ansible_collections/.../module_utils the collection's own engine, copied from the module's payload
     UNIT_DIR/linuxnet-containers.service         restore at boot, and again when nftables.service restarts
 

@@ -48,7 +48,9 @@ options:
     type: path
     default: /etc/systemd/system
   python:
-    description: The interpreter of the command; it needs pyroute2. Default the one running this module.
+    description:
+      - The interpreter of the command, any Python 3.9 or newer; the command needs only the standard library.
+      - Default the one running this module.
     type: path
 seealso:
   - module: linuxnet.containers.netns_endpoint
