@@ -37,7 +37,8 @@ from ansible_collections.linuxnet.containers.plugins.module_utils._netlink_vxlan
 from ansible_collections.linuxnet.containers.plugins.module_utils._overlay import vxlan_ifname
 from ansible_collections.linuxnet.containers.plugins.module_utils._plan_overlay import network_actions
 from ansible_collections.linuxnet.containers.plugins.module_utils._nft import Nftables
-from ansible_collections.linuxnet.containers.plugins.module_utils._plan import Action, HostView, Planner, file_scope
+from ansible_collections.linuxnet.containers.plugins.module_utils._plan import Action, HostView, Planner
+from ansible_collections.linuxnet.containers.plugins.module_utils._plan_files import file_scope
 from ansible_collections.linuxnet.containers.plugins.module_utils._plan6 import uplink_sysctls
 from ansible_collections.linuxnet.containers.plugins.module_utils._resolve import Lookups, Resolution
 from ansible_collections.linuxnet.containers.plugins.module_utils._runner import Runner
