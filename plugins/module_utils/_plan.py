@@ -50,6 +50,7 @@ class HostView:
     sysctls: Dict[str, str] = field(default_factory=dict)
     host_resolv_conf: str = ""
     vxlans: Dict[str, Any] = field(default_factory=dict)   # VXLAN ifname -> _plan_overlay.VxlanView
+    released: Set[str] = field(default_factory=set)   # removed endpoints whose namespace dies with its name
 
 
 def bridge_mark(network: str) -> str:
@@ -85,6 +86,7 @@ class Planner:
         self.new = new
         self.view = view
         self.fresh: Set[str] = set()  # endpoints whose namespace this plan creates or re-binds
+        self.awaited: Set[str] = set()  # host veths the kernel removes with released namespaces (_teardown)
         self._files: Optional[FilePlan] = None
         self._veths_by_endpoint: Optional[Dict[str, Set[str]]] = None
 
@@ -153,6 +155,11 @@ class Planner:
         return actions
 
     def _remove_endpoint(self, name: str) -> List[Action]:
+        if name in self.view.released:   # the kernel destroys its veths with the namespace (_teardown)
+            veths = sorted(self._host_veths_of(name))
+            self.awaited.update(veths)
+            return [Action("remove_netns", {"name": name}, "remove namespace name %s%s" % (
+                netns_path(name), "; the kernel removes veth %s with it" % ", ".join(veths) if veths else ""))]
         actions = [Action("delete_link", {"ifname": ifname, "netns": None},
                           "delete veth %s of endpoint %s" % (ifname, name))
                    for ifname in sorted(self._host_veths_of(name))]
@@ -310,6 +317,14 @@ class Planner:
                 actions.append(Action("set_sysctl", {"key": key, "value": "0"},
                                       "set %s = 0 (no port published on 127.0.0.1 is left)" % key))
         return actions
+
+    def settle(self) -> List[Action]:
+        """After the rest of the plan: wait for the kernel to remove the veths of the released namespaces."""
+        if not self.awaited:
+            return []
+        return [Action("wait_links_gone", {"ifnames": sorted(self.awaited)},
+                       "wait until the kernel has removed the host end%s of %d veth%s with their namespaces" % (
+                           "s" if len(self.awaited) > 1 else "", len(self.awaited), "s" if len(self.awaited) > 1 else ""))]
 
     # leftovers ----------------------------------------------------------------------------
     def orphans(self) -> List[Action]:
