@@ -72,10 +72,27 @@ def touched_and_removed(specs, key: str, kind: str, existing, exclusive: bool,
     return touched, removals
 
 
+class _Foreign:
+    """The host's routes that are none of our networks', iterated (and so read) only when a subnet is picked:
+    a run that keeps every subnet does not read the host's routing table (one IPv6 route per veth)."""
+
+    def __init__(self, routes, own: set):
+        self._routes = routes
+        self._own = own
+        self._found: Optional[List[str]] = None
+
+    def __iter__(self):
+        if self._found is None:
+            routes = self._routes() if callable(self._routes) else self._routes
+            self._found = [route for route in routes if route not in self._own]
+        return iter(self._found)
+
+
 def resolve_networks(state: State, specs: Sequence[NetworkSpec], exclusive: bool,
-                     host_routes: Sequence[str], where: Dict[str, str], host_routes6: Sequence[str] = (),
+                     host_routes, where: Dict[str, str], host_routes6=(),
                      machine_id: str = "", underlay: Callable[[], overlay.Underlay] = lambda: (None, {})) -> Resolution:
     """Apply network specs to `state`. `where` maps a network name to its field prefix ('networks[2].');
+    the host's routes are a sequence or a function returning one (called only when a subnet is picked);
     `machine_id` seeds the ULA pool of automatic IPv6 subnets; `underlay` answers for overlays."""
     new = state.copy()
     touched, removals = touched_and_removed(specs, "name", "network", state.networks, exclusive, where)
@@ -88,8 +105,7 @@ def resolve_networks(state: State, specs: Sequence[NetworkSpec], exclusive: bool
         new.networks.pop(name, None)
     own_subnets = {net.subnet for net in state.networks.values()} | \
         {net.ipv6_subnet for net in state.networks.values()}
-    foreign_routes = [route for route in host_routes if route not in own_subnets]
-    foreign_routes6 = [route for route in host_routes6 if route not in own_subnets]
+    foreign_routes, foreign_routes6 = _Foreign(host_routes, own_subnets), _Foreign(host_routes6, own_subnets)
     # Explicit subnets are claimed before any automatic choice, so a later item cannot lose its subnet.
     ordered = sorted((s for s in specs if s.state == "present"),
                      key=lambda s: (s.subnet is None, s.ipv6_subnet is None))
