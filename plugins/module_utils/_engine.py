@@ -199,7 +199,7 @@ class Engine:
                           sysctls=wanted, collected=collected,
                           warnings=self._foreign_drop_warnings(new) + self._neigh_warnings(new))
         if not self.check_mode:
-            if actions or new.to_dict() != old.to_dict():
+            if actions or (new != old and new.to_dict() != old.to_dict()):   # == first: it is cheap
                 self.adapters.store.save(new)
             outcome.warnings += self._apply(actions)
             self._finish_removals(new)
