@@ -529,7 +529,10 @@ def write_doc(results, args, path, png, json_path):
              "**These numbers are noisy.** The machine has 2 cores shared with other developers running their "
              "own tests and benchmarks at the same time; expect ±30 % or more between runs. The ratios between "
              "tools measured in the same run are what counts, not the absolute seconds.", "",
-             "![setup seconds against N, log scale](%s)" % os.path.basename(png), ""]
+             "![setup seconds against N, log scale](%s)" % os.path.basename(png), "",
+             "The issue's other targets (no-op and check-mode re-runs, a call that changes nothing beside 1,000 "
+             "endpoints, facts at N = 1,000, memory, 2,000 endpoints on two networks) are measured by "
+             "`tests/benchmarks/targets.py` into [performance-targets.md](performance-targets.md).", ""]
     if largest:
         def get(tool, field="setup"):
             return (summary.get((tool, largest, 1)) or {}).get(field)
