@@ -29,6 +29,7 @@ class FilePlan:
         self.view = view
         self._members: Optional[dict] = None
         self._peers: Dict[str, List[PeerLine]] = {}
+        self._blocks: Dict[str, Optional[Tuple[str, Dict[str, Tuple[int, int]]]]] = {}
         self._resolv: Optional[Tuple[List[str], List[str], List[str]]] = None
         self._reachable: Dict[bool, List[str]] = {}
 
@@ -86,7 +87,36 @@ class FilePlan:
                                          for name, addresses, aliases in peers for address in addresses]
         return self._peers[network_name]
 
+    def _block(self, network_name: str) -> Optional[Tuple[str, Dict[str, Tuple[int, int]]]]:
+        """A network's peer lines joined once, with where each peer's lines are, when every address of it is
+        listed once and each peer's lines are together: a one-network endpoint's peers are then that text
+        without its own part. None otherwise (the general walk of _hosts applies)."""
+        if network_name not in self._blocks:
+            lines = self._peer_lines(network_name)
+            spans: Dict[str, Tuple[int, int]] = {}
+            offset, previous, block = 0, None, None
+            for name, _address, line in lines:
+                if name != previous and name in spans:
+                    break
+                start = spans[name][0] if name in spans else offset
+                offset += len(line) + 1
+                spans[name], previous = (start, offset), name
+            else:
+                if len({address for _name, address, _line in lines}) == len(lines):
+                    block = ("".join(line + "\n" for _name, _address, line in lines), spans)
+            self._blocks[network_name] = block
+        return self._blocks[network_name]
+
     def _hosts(self, endpoint: Endpoint) -> str:
+        block = self._block(endpoint.attachments[0].network) if len(endpoint.attachments) == 1 else None
+        if block is not None:
+            attachment = endpoint.attachments[0]
+            text, spans = block
+            start, end = spans.get(endpoint.name, (0, 0))
+            own = "".join(files.hosts_line(address, (endpoint.name,) + attachment.aliases) + "\n"
+                          for address in attachment.addresses)
+            extra = "".join(files.hosts_line(address, (host,)) + "\n" for host, address in endpoint.etc_hosts)
+            return files.HOSTS_HEAD + own + text[:start] + text[end:] + extra
         lines, seen = [], set()
         for attachment in endpoint.attachments:
             for address in attachment.addresses:
