@@ -132,7 +132,7 @@ def _publishes(old_state: State, new: State, spec: PublishSpec, host, prefix: st
         if clash:
             other, owner = clash
             raise Conflict("%s: host port %s/%d is already published by endpoint %s; choose another host port "
-                               "or unpublish it there" % (field, port.protocol, max(other[2], host_port), owner))
+                           "or unpublish it there" % (field, port.protocol, max(other[2], host_port), owner))
         if not _published_before(previous, port, host_port):
             for number in range(host_port, host_port + port.count):
                 owner = port_owner(port.protocol, port.host_ip, number)
