@@ -43,7 +43,7 @@ def parser() -> argparse.ArgumentParser:
 
 def main(argv: Optional[Sequence[str]] = None, adapters=None) -> int:
     """The command; `adapters` (an _engine.Adapters) replaces the real ones in tests."""
-    # The engine imports pyroute2: only once the arguments are fine, so --help works anywhere.
+    # The engine is imported only once the arguments are fine, so --help works anywhere.
     from ansible_collections.linuxnet.containers.plugins.module_utils._engine import Adapters, Engine
 
     args = parser().parse_args(argv)

@@ -20,6 +20,7 @@ from ansible_collections.linuxnet.containers.plugins.module_utils._query import 
 from ansible_collections.linuxnet.containers.plugins.module_utils._runner import module_runner
 from ansible_collections.linuxnet.containers.plugins.module_utils._views import (
     endpoint_view,
+    foreign_view,
     network_view,
     published_view,
 )
@@ -59,7 +60,7 @@ def link_exists(ifname: str) -> bool:
 
 
 def foreign_namespaces(netlink, state: State) -> List[dict]:
-    """Named namespaces the collection does not manage, read-only."""
+    """Named namespaces the collection does not manage, read-only (both families, see _views.foreign_view)."""
     try:
         names = sorted(os.listdir(NETNS_DIR))
     except FileNotFoundError:
@@ -70,12 +71,7 @@ def foreign_namespaces(netlink, state: State) -> List[dict]:
         inode = netlink.netns_inode(path)
         if name in state.endpoints or inode is None:
             continue
-        view = netlink.netns_view(path)
-        foreign.append({
-            "name": name, "mode": None, "netns": path, "netns_inode": inode, "present": True, "managed": False,
-            "interfaces": [{"ifname": link.ifname, "mac_address": link.mac, "addresses": list(link.addresses),
-                            "up": link.up} for link in sorted(view.links.values(), key=lambda link: link.ifname)],
-        })
+        foreign.append(foreign_view(name, path, inode, netlink.netns_view(path)))
     return foreign
 
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 import ipaddress
 import os
 import shutil
-from typing import Dict, Iterable, List, Optional, Tuple
+from typing import Dict, Iterable, List, Optional, Set, Tuple
 
 from ansible_collections.linuxnet.containers.plugins.module_utils._models import NETNS_ETC_DIR
 
@@ -37,18 +37,30 @@ def parse_resolv_conf(text: str) -> Tuple[List[str], List[str], List[str]]:
     return servers, search, options
 
 
-def reachable_resolvers(servers: Iterable[str], own_namespace: bool) -> List[str]:
-    """Drop loopback resolvers (systemd-resolved's 127.0.0.53 ...) a separate namespace cannot reach."""
+def reachable_resolvers(servers: Iterable[str], own_namespace: bool, families: Optional[Set[int]] = None) -> List[str]:
+    """The host's resolvers a namespace can reach. In its own namespace: no loopback (systemd-resolved's
+    127.0.0.53, ...) and no IPv6 link-local or zoned address (fe80::1%eth0 names a host interface). With
+    `families` (the IP versions of the endpoint's addresses), only resolvers of those families: an IPv4-only
+    endpoint drops IPv6 resolvers, as Docker does for a container without IPv6, and an IPv6-only endpoint drops
+    IPv4 ones (it has no IPv4 route, and no embedded DNS proxy to relay for it). Never the gateway."""
     kept = []
     for server in servers:
         try:
             address = ipaddress.ip_address(server.split("%", 1)[0])
         except ValueError:
             continue
-        if own_namespace and address.is_loopback:
+        if own_namespace and (address.is_loopback or "%" in server or address.version == 6 and address.is_link_local):
+            continue
+        if families and address.version not in families:
             continue
         kept.append(server)
     return kept
+
+
+def families(endpoint) -> Set[int]:
+    """The IP versions of an endpoint's addresses (empty for an endpoint without networks)."""
+    return {ipaddress.ip_address(address).version for attachment in endpoint.attachments
+            for address in attachment.addresses}
 
 
 def render_resolv_conf(servers: Iterable[str], search: Iterable[str], options: Iterable[str]) -> str:

@@ -9,7 +9,6 @@ RA-learned default routes, and per-interface IPv6 sysctls inside a namespace (ac
 from __future__ import annotations
 
 import dataclasses
-import errno
 import os
 import socket
 from typing import Dict, List, Optional, Tuple
@@ -17,64 +16,53 @@ from typing import Dict, List, Optional, Tuple
 from ansible_collections.linuxnet.containers.plugins.module_utils import _netns as namespaces
 from ansible_collections.linuxnet.containers.plugins.module_utils import _sysctl as sysctl
 from ansible_collections.linuxnet.containers.plugins.module_utils._errors import KernelError
+from ansible_collections.linuxnet.containers.plugins.module_utils._netlink_base import NetlinkBase
 from ansible_collections.linuxnet.containers.plugins.module_utils._netlink_parse import (
     MAIN_TABLE,
     NetnsView,
-    addresses_by_index,
     default_route,
     main_table_destinations,
-    split_cidr,
+    route_table,
 )
 
 IFA_F_NODAD = 0x02
-RT_SCOPE_UNIVERSE = 0
 RTPROT_RA = 9
 NAMESPACE_IPV6_CONF = ("accept_ra", "autoconf")  # set to 0 inside endpoints: no SLAAC, no router advertisements
 
 
-class Netlink6:
-    """IPv6 half of Netlink (uses its _ipr, _call, _index, _message, _where and _host)."""
-
-    def _addresses6(self, ipr, what: str) -> Dict[int, Tuple[str, ...]]:
-        """Global-scope IPv6 addresses per ifindex (link-local ones are the kernel's, not ours)."""
-        messages = self._call(what, ipr.get_addr, family=socket.AF_INET6) or ()
-        return addresses_by_index(m for m in messages if m["scope"] == RT_SCOPE_UNIVERSE)
+class Netlink6(NetlinkBase):
+    """IPv6 half of Netlink."""
 
     def host_routes6(self) -> List[str]:
-        return main_table_destinations(m for m in self._call("read host IPv6 routes", self._host.get_routes,
-                                                             family=socket.AF_INET6, table=MAIN_TABLE)
+        return main_table_destinations(m for m in self._routes(None, socket.AF_INET6, "read host IPv6 routes")
                                        if not str(m.get_attr("RTA_DST") or "").startswith(("fe80:", "ff")))
 
-    def default_route6(self, path: Optional[str], names: Dict[int, str]) -> Tuple[Optional[str], Optional[str]]:
-        routes = self._call("read IPv6 routes%s" % self._where(path), self._ipr(path).get_routes,
-                            family=socket.AF_INET6, table=MAIN_TABLE)
-        return default_route(routes, names)
+    def default_route6(self, path: Optional[str], names: Dict[int, str],
+                       routes6: Optional[List] = None) -> Tuple[Optional[str], Optional[str]]:
+        """(gateway, device) of the IPv6 default route; `routes6`: the namespace's IPv6 routes read already."""
+        if routes6 is None:
+            routes6 = self._routes(path, socket.AF_INET6, "read IPv6 routes%s" % self._where(path))
+        return default_route(routes6, names)
 
-    def view6(self, path: str, view: NetnsView) -> NetnsView:
+    def view6(self, path: str, view: NetnsView, routes6: Optional[List] = None) -> NetnsView:
         """A namespace's view with its IPv6 default route and its interfaces' accept_ra and autoconf."""
-        gateway6, dev6 = self.default_route6(path, {link.index: name for name, link in view.links.items()})
+        gateway6, dev6 = self.default_route6(path, {link.index: name for name, link in view.links.items()}, routes6)
         return dataclasses.replace(view, default_gateway6=gateway6, default_dev6=dev6,
                                    ipv6_conf=self.netns_ipv6_conf(path, sorted(set(view.links) - {"lo"})))
 
     def ra_default_links(self) -> List[str]:
         """Host interfaces that hold a default route learned from a router advertisement."""
-        routes = self._call("read host IPv6 routes", self._host.get_routes, family=socket.AF_INET6, table=MAIN_TABLE)
-        index = {m["index"]: m.get_attr("IFLA_IFNAME") for m in self._call("read links", self._host.get_links)}
-        return sorted({index.get(m.get_attr("RTA_OIF")) for m in routes
-                       if m["dst_len"] == 0 and m["proto"] == RTPROT_RA and index.get(m.get_attr("RTA_OIF"))})
+        routes = self._routes(None, socket.AF_INET6, "read host IPv6 routes")
+        index = {m["index"]: m.get_attr("IFLA_IFNAME") for m in self._dump_links(None, "read links")}
+        return sorted({index.get(m.get_attr("RTA_OIF")) for m in routes if route_table(m) == MAIN_TABLE
+                       and m["dst_len"] == 0 and m["proto"] == RTPROT_RA and index.get(m.get_attr("RTA_OIF"))})
 
     def add_address6(self, ifname: str, cidr: str, netns: Optional[str] = None) -> None:
         """Add an IPv6 address without duplicate address detection (nodad); present already is fine."""
-        address, prefixlen = split_cidr(cidr)
-        index = self._index(ifname, netns)
-        self._call("add %s to %s%s" % (cidr, ifname, self._where(netns)), self._ipr(netns).addr, "add",
-                   index=index, address=address, prefixlen=prefixlen, family=socket.AF_INET6, flags=IFA_F_NODAD,
-                   ignore=(errno.EEXIST,))
+        self._add_address(ifname, cidr, netns, flags=IFA_F_NODAD)
 
     def set_default_route6(self, netns: str, gateway: str, dev: str) -> None:
-        index = self._index(dev, netns)
-        self._call("route %s by default via %s on %s" % (netns, gateway, dev), self._ipr(netns).route, "replace",
-                   dst="::", dst_len=0, gateway=gateway, oif=index, table=MAIN_TABLE, family=socket.AF_INET6)
+        self._set_default_route(netns, gateway, dev)
 
     # sysctls inside a namespace -------------------------------------------------------------
     @staticmethod

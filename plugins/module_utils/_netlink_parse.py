@@ -1,15 +1,15 @@
 # -*- coding: utf-8 -*-
 # Copyright (c) linuxnet.containers contributors
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""The netlink adapter's pure half: records of links and namespaces built from the messages pyroute2 decodes
-(RTM_NEWLINK, RTM_NEWADDR, RTM_NEWROUTE), and the values the adapter computes before asking the kernel
-(a bridge's fixed MAC, an address's broadcast). Nothing here opens a socket or imports pyroute2."""
+"""The netlink adapter's pure half: records of links and namespaces built from the messages _rtnl_codec decodes
+(RTM_NEWLINK, RTM_NEWADDR, RTM_NEWROUTE: header fields by key, attributes through get_attr()), and the values
+the adapter computes before asking the kernel (a bridge's fixed MAC, an address's broadcast). Nothing here
+opens a socket."""
 
 from __future__ import annotations
 
 import hashlib
 import ipaddress
-import socket
 from dataclasses import dataclass, field
 from typing import Dict, Iterable, List, Optional, Tuple
 
@@ -57,11 +57,6 @@ def broadcast_of(cidr: str) -> Optional[str]:
     """The broadcast address `ip addr add ... brd +` would set (none for /31 and /32)."""
     network = ipaddress.ip_interface(cidr).network
     return str(network.broadcast_address) if network.prefixlen < 31 else None
-
-
-def family_of(address: str) -> dict:
-    """The address family argument of an address request: none for IPv4 (pyroute2's default), AF_INET6 for IPv6."""
-    return {"family": socket.AF_INET6} if ":" in address else {}
 
 
 def split_cidr(cidr: str) -> Tuple[str, int]:

@@ -73,10 +73,8 @@ class FirewallState:
 
     @property
     def skeleton(self) -> Skeleton:
-        """The inet table once any network has IPv6 or a routed gateway; the IPv4-only table otherwise."""
-        if any(n.ipv6_subnet or n.gateway_mode_ipv4 == "routed" or not n.subnet for n in self.networks):
-            return INET
-        return LEGACY
+        """The collection's one table, `inet linuxnet_containers`, whatever the families in use."""
+        return INET
 
 
 @dataclass
@@ -223,15 +221,15 @@ def _element_lines(verb: str, skeleton: Skeleton, set_name: str, items: Sequence
 
 
 def other_skeleton(skeleton: Skeleton) -> Skeleton:
+    """The table of ours that `skeleton` replaces: 0.1.0's `ip linuxnet_containers` for the inet table."""
     return LEGACY if skeleton is INET else INET
 
 
-def build_plan(desired: Optional[Elements], actual: Optional[Elements], intact: bool, skeleton: Skeleton = LEGACY,
+def build_plan(desired: Optional[Elements], actual: Optional[Elements], intact: bool, skeleton: Skeleton = INET,
                stale: Optional[Elements] = None) -> FirewallPlan:
     """The transaction that turns `actual` into `desired` (None: no table, for either), in `skeleton`'s table.
-    `stale`: the elements of our table in the other family (0.1.0-0.2.0's `ip` table when IPv6 arrives, the
-    `inet` one when the state is IPv4-only again): it is deleted in the same transaction, so no published port
-    stops answering in between."""
+    `stale`: the elements of our table in the other family (0.1.0's `ip` table, on a host upgraded from it): it
+    is deleted in the same transaction, so no published port stops answering in between."""
     target = skeleton.target
     have = actual if actual is not None else (stale or {})
     want = desired or {}

@@ -15,13 +15,13 @@ import socket
 from typing import Dict, List, Optional, Sequence, Tuple
 
 from ansible_collections.linuxnet.containers.plugins.module_utils._nft_schema import (
-    LEGACY,
     NAME,
     Elements,
     SetSpec,
     Skeleton,
     cidr,
 )
+from ansible_collections.linuxnet.containers.plugins.module_utils._nft_schema6 import INET
 
 PROTOCOL_NAMES = {6: "tcp", 17: "udp", 132: "sctp"}
 
@@ -185,12 +185,12 @@ def _ours(ruleset: dict, family: str) -> List[Tuple[str, dict]]:
 
 
 def our_families(ruleset: dict) -> List[str]:
-    """The families in which a table of ours exists (ip: 0.1.0-0.2.0 or IPv4-only; inet: with IPv6)."""
+    """The families in which a table of ours exists (inet: ours; ip: 0.1.0's, until a run replaces it)."""
     return sorted({body["family"] for item in ruleset.get("nftables", ()) for kind, body in item.items()
                    if kind == "table" and isinstance(body, dict) and body.get("name") == NAME})
 
 
-def table_view(ruleset: dict, skeleton: Skeleton = LEGACY) -> Tuple[Optional[Elements], bool]:
+def table_view(ruleset: dict, skeleton: Skeleton = INET) -> Tuple[Optional[Elements], bool]:
     """Our table of `skeleton`'s family: its elements (None: no table) and whether its skeleton is exactly
     `skeleton`."""
     specs = skeleton.specs

@@ -1,7 +1,8 @@
 # -*- coding: utf-8 -*-
 # Copyright (c) linuxnet.containers contributors
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""The skeleton of the one nftables table the collection owns: its sets and chains as data, and their nft text.
+"""The IPv4 part of the skeleton of the one nftables table the collection owns (`inet linuxnet_containers`, see
+_nft_schema6, which adds the IPv6 twins): its sets and chains as data, and their nft text.
 
 The skeleton is fixed: its rules look everything up in sets and maps, so per-packet work does not grow with
 the number of networks or published ports, and a change between runs is only element additions and
@@ -26,9 +27,8 @@ import ipaddress
 from dataclasses import dataclass
 from typing import Dict, Optional, Sequence, Set, Tuple
 
-FAMILY = "ip"
+FAMILY = "ip"  # 0.1.0's table; ours is inet (_nft_schema6.INET)
 NAME = "linuxnet_containers"
-TARGET = "%s %s" % (FAMILY, NAME)
 SKELETON_VERSION = "v2"
 
 Element = tuple  # a set element: key fields; a map element: (key fields, value fields)
@@ -196,12 +196,6 @@ class Skeleton:
         return "\n".join(lines) + "\n"
 
 
-# The table of an IPv4-only state, as 0.1.0 and 0.2.0 made it (see _nft_schema6 for the inet one).
+# 0.1.0's table (family ip, IPv4 only): no longer written, only read back and replaced by the inet table of
+# _nft_schema6 in the same transaction, on the first run after an upgrade.
 LEGACY = Skeleton(FAMILY, SETS, CHAINS)
-MARKER = LEGACY.marker
-MARKER_SET = LEGACY.marker_set
-
-
-def skeleton_script(desired: Elements) -> str:
-    """The whole IPv4-only table in nft syntax, holding `desired`."""
-    return LEGACY.script(desired)

@@ -1,11 +1,12 @@
 # -*- coding: utf-8 -*-
 # Copyright (c) linuxnet.containers contributors
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""The `inet` table: one table for both families, used once any network has IPv6 or a routed gateway mode.
+"""The `inet` table: the collection's one table, for both families (an IPv4-only host too).
 
-It holds every set of the IPv4-only table and their IPv6 twins (`*6`, keyed by ipv6_addr), so each packet is
+It holds every set of 0.1.0's IPv4-only `ip` table and their IPv6 twins (`*6`, keyed by ipv6_addr), so each packet is
 still one lookup per rule, whatever the number of publishes; rules that name `ip` or `ip6` match that family
-only. Beyond the IPv4-only table's decisions:
+only. A host that still has 0.1.0's `ip` table has it replaced by this one in the run's one transaction.
+Beyond the IPv4-only table's decisions:
   routed gateway mode  the bridge's family is not masqueraded; from outside, new connections reach endpoints on
                        their own addresses only at published container ports (@routed_pub, @routed_pub6) and
                        for ICMP

@@ -31,7 +31,7 @@ class FilePlan:
         self._peers: Dict[str, List[PeerLine]] = {}
         self._blocks: Dict[str, Optional[Tuple[str, Dict[str, Tuple[int, int]]]]] = {}
         self._resolv: Optional[Tuple[List[str], List[str], List[str]]] = None
-        self._reachable: Dict[bool, List[str]] = {}
+        self._reachable: Dict[tuple, List[str]] = {}
 
     def actions(self) -> List[tuple]:
         """(op, kwargs, text) of the endpoints the view read files for (see file_scope); the others stay."""
@@ -69,9 +69,10 @@ class FilePlan:
         if endpoint.dns:
             servers = list(endpoint.dns)
         else:
-            if own_namespace not in self._reachable:
-                self._reachable[own_namespace] = files.reachable_resolvers(servers, own_namespace=own_namespace)
-            servers = self._reachable[own_namespace]
+            key = (own_namespace, frozenset(files.families(endpoint)))
+            if key not in self._reachable:
+                self._reachable[key] = files.reachable_resolvers(servers, own_namespace, set(key[1]))
+            servers = self._reachable[key]
         return files.render_resolv_conf(servers, endpoint.dns_search or search, endpoint.dns_options or options)
 
     def _peer_lines(self, network_name: str) -> List[PeerLine]:

@@ -20,10 +20,12 @@ from ansible_collections.linuxnet.containers.plugins.module_utils._ipam import I
 from ansible_collections.linuxnet.containers.plugins.module_utils._validate6 import text_value as _string
 from ansible_collections.linuxnet.containers.plugins.module_utils._validate6 import (
     host_ip6,
+    hosts_address,
     ipv6_address,
     ipv6_cidr,
     network6_options,
     range_inside,
+    resolver_address,
 )
 from ansible_collections.linuxnet.containers.plugins.module_utils._models import (
     MODES,
@@ -255,7 +257,7 @@ def endpoint_spec(params: dict, where: str = "") -> EndpointSpec:
         container=container,
         netns_path=_optional_path(params.get("netns_path"), where + "netns_path"),
         pid=None if pid is None else int(pid),
-        dns=_each(params.get("dns"), ipv4_address, where + "dns"),
+        dns=_each(params.get("dns"), resolver_address, where + "dns"),
         dns_search=_each(params.get("dns_search"), hostname, where + "dns_search"),
         dns_options=_each(params.get("dns_options"), _dns_option, where + "dns_options"),
         etc_hosts=None if params.get("etc_hosts") is None else _etc_hosts(params["etc_hosts"], where + "etc_hosts"),
@@ -297,7 +299,7 @@ def _etc_hosts(value, field: str) -> tuple:
         pairs = value.items()
     else:
         raise InvalidOption(field, "expected a mapping of host name to address", "write {db.example: 10.0.0.5}")
-    return tuple(sorted((hostname(host, field), ipv4_address(address, "%s.%s" % (field, host)))
+    return tuple(sorted((hostname(host, field), hosts_address(address, "%s.%s" % (field, host)))
                         for host, address in pairs))
 
 

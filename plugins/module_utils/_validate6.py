@@ -45,6 +45,33 @@ def ipv6_address(value: str, field: str) -> str:
     return str(address)
 
 
+def _any_address(value, field: str, what: str, fix: str):
+    """An IPv4 or IPv6 address, the whole string (no zone: `%` is refused, as is anything around the address)."""
+    text = text_value(value, field, what, fix)
+    base = text.split("%", 1)[0]
+    try:
+        address = ipaddress.ip_address(base)
+    except ValueError:
+        raise InvalidOption(field, "%r is not an IPv4 or IPv6 address" % (value,), fix) from None
+    if "%" in text or address.is_link_local and address.version == 6:
+        raise InvalidOption(field, "%r is link-local or has a zone: an fe80:: address needs the zone of an interface "
+                                   "inside the namespace (fe80::1%%eth0), which this option does not take" % (value,),
+                            "use a global or unique-local (fd00::/8) address of the server, or an IPv4 address")
+    if address.is_unspecified or address.is_multicast:
+        raise InvalidOption(field, "%s is not a unicast address" % address, fix)
+    return str(address)
+
+
+def resolver_address(value, field: str) -> str:
+    """A `dns` item: a nameserver's IPv4 or IPv6 address (loopback allowed: a resolver inside the namespace)."""
+    return _any_address(value, field, "a nameserver address", "write it like 192.0.2.53 or 2001:db8::53")
+
+
+def hosts_address(value, field: str) -> str:
+    """An `etc_hosts` address, IPv4 or IPv6."""
+    return _any_address(value, field, "an IP address", "write it like 10.0.0.5 or fd00:1::5")
+
+
 def host_ip6(text: str, field: str) -> str:
     """The IPv6 host address of a published port: `::` (every IPv6 address of the host) or one address."""
     try:

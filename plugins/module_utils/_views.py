@@ -59,6 +59,23 @@ def endpoint_view(state: State, name: str, inode: Optional[int]) -> dict:
     }
 
 
+def foreign_view(name: str, path: str, inode: int, view) -> dict:
+    """A namespace the collection does not manage, as the kernel shows it (a _netlink_parse.NetnsView): each
+    interface's IPv4 `addresses` and global `ipv6_addresses` (CIDRs), and the default routes' gateways on the
+    interface they leave by."""
+    def gateway(ifname, dev, address):
+        return address if dev == ifname else None
+    return {
+        "name": name, "mode": None, "netns": path, "netns_inode": inode, "present": True, "managed": False,
+        "interfaces": [{
+            "ifname": link.ifname, "mac_address": link.mac, "up": link.up,
+            "addresses": list(link.addresses), "ipv6_addresses": list(link.addresses6),
+            "gateway": gateway(link.ifname, view.default_dev, view.default_gateway),
+            "ipv6_gateway": gateway(link.ifname, view.default_dev6, view.default_gateway6),
+        } for link in sorted(view.links.values(), key=lambda link: link.ifname)],
+    }
+
+
 def published_view(state: State, name: str) -> List[dict]:
     """The ports an endpoint publishes, one entry per host port and family (ranges expanded): a port without a
     host IP on a dual-stack endpoint shows twice, on 0.0.0.0 and on ::, as Docker lists it."""

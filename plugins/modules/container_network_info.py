@@ -71,6 +71,12 @@ EXAMPLES = r"""
     all_namespaces: true
     query: "endpoints[?!managed].name"
   register: foreign
+
+- name: The IPv6 addresses of namespaces other tools made (CIDRs, global scope), by name
+  linuxnet.containers.container_network_info:
+    all_namespaces: true
+    query: "endpoints[?!managed].{name: name, ipv6: interfaces[].ipv6_addresses[]}"
+  register: foreign_ipv6
 """
 
 RETURN = r"""
@@ -82,7 +88,10 @@ networks:
 endpoints:
   description:
     - Every endpoint, as M(linuxnet.containers.netns_endpoint) returns it, plus C(present) and C(managed).
-    - With O(all_namespaces), foreign namespaces too, with their interfaces as the kernel shows them.
+    - With O(all_namespaces), foreign namespaces too, with their interfaces as the kernel shows them
+      (C(managed=false), C(mode=null)); each interface has C(ifname), C(mac_address), C(up), C(addresses) (IPv4
+      CIDRs), C(ipv6_addresses) (global and unique-local IPv6 CIDRs; link-local ones are not listed), and
+      C(gateway) and C(ipv6_gateway), the default routes' gateways when they leave by that interface.
   returned: always
   type: list
   elements: dict

@@ -119,9 +119,15 @@ options:
     type: int
   dns:
     description:
-      - Name servers written to C(/etc/netns/NAME/resolv.conf).
+      - Name servers written to C(/etc/netns/NAME/resolv.conf), IPv4 or IPv6 addresses (V(2001:db8::53)). A
+        link-local IPv6 server (C(fe80::), which needs a zone such as C(%eth0)) and addresses with a zone are
+        refused.
       - Defaults to the host's resolvers that the namespace can reach (loopback resolvers such as
-        systemd-resolved's stub are replaced by its upstream servers or left out).
+        systemd-resolved's stub are replaced by its upstream servers or left out; link-local ones are left
+        out), of the families the endpoint has addresses in (an IPv4-only endpoint gets no IPv6 resolvers, as
+        Docker does; an IPv6-only endpoint only the IPv6 ones). The network's gateway is never a resolver.
+        When none is left, the file has no C(nameserver) line (Docker would fall back to public resolvers), so
+        set O(dns) then.
       - Left out on an existing endpoint, its name servers are kept; V([]) goes back to the host's resolvers.
     type: list
     elements: str
@@ -139,7 +145,8 @@ options:
     elements: str
   etc_hosts:
     description:
-      - Extra C(hosts) entries, a mapping of host name to IPv4 address, as C(docker run --add-host).
+      - Extra C(hosts) entries, a mapping of host name to IPv4 or IPv6 address (no zone, no link-local), as
+        C(docker run --add-host).
       - Left out on an existing endpoint, its entries are kept; V({}) removes them.
     type: dict
   recreate:
@@ -246,11 +253,15 @@ EXAMPLES = r"""
       - name: batch-job
         mode: none
 
-- name: A static IPv6 address on an IPv6-only network (docker run --network v6only --ip6 fd00:db8:1::10)
+- name: A static IPv6 address on an IPv6-only network, an IPv6 resolver and hosts entry
+    (docker run --network v6only --ip6 fd00:db8:1::10 --dns 2001:db8::53 --add-host cache.example:fd00:db8:1::20)
   linuxnet.containers.netns_endpoint:
     name: db6
     network: v6only
     ipv6_address: fd00:db8:1::10
+    dns: ["2001:db8::53"]
+    etc_hosts:
+      cache.example: fd00:db8:1::20
   register: db6
 
 - name: Show its IPv6 address

@@ -39,7 +39,7 @@ def main(count):
         last = count - 1
         sandbox.serve("ep%d" % last, "0.0.0.0", 80, name="ep%d" % last)
         print("lan -> port %d: %s" % (20000 + last, sandbox.request("lan", "198.51.100.1", 20000 + last)))
-        rules = sandbox.run(["nft", "list", "chain", "ip", "linuxnet_containers", "nat_prerouting"]).stdout
+        rules = sandbox.run(["nft", "list", "chain", "inet", "linuxnet_containers", "nat_prerouting"]).stdout
         print("rules in nat_prerouting with %d publishes: %d" % (count, rules.count("\n\t\t")))
     finally:
         sandbox.close()

@@ -738,7 +738,7 @@ def measure_nat_rules(bench, count, ports):
     try:
         if error:
             return None
-        text = bench.sandbox.run(["nft", "list", "table", "ip", "linuxnet_containers"]).stdout
+        text = bench.sandbox.run(["nft", "list", "table", "inet", "linuxnet_containers"]).stdout
         rules, chain = 0, None
         for line in text.splitlines():
             line = line.strip()

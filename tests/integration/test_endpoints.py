@@ -231,7 +231,8 @@ def test_rejoin_adoption_exclusive_and_leftovers(sandbox):
     assert os.path.exists("/proc/%d/root/etc/netns/web/hosts" % sandbox.pid)
 
 
-def test_pyroute2_07_from_the_distribution(sandbox):
+def test_debians_python3(sandbox):
+    """The modules under the distribution's interpreter (the adapter needs nothing beyond its standard library)."""
     sandbox.module(NET, name="front", python=SYSTEM_PYTHON)
     result = sandbox.module(EP, python=SYSTEM_PYTHON, endpoints=[
         {"name": "a", "network": "front"}, {"name": "b", "network": "front"}, {"name": "c", "mode": "none"},

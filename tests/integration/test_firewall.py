@@ -15,7 +15,7 @@ from harness import COLLECTIONS, TOOLS, VENV_PYTHON
 
 HOST = "198.51.100.1"
 LAN, LAN2 = "198.51.100.2", "198.51.100.3"
-TABLE = ("ip", "linuxnet_containers")
+TABLE = ("inet", "linuxnet_containers")
 DRIVER = os.path.join(TOOLS, "firewall_driver.py")
 
 
@@ -333,7 +333,7 @@ def test_converge_change_repair_and_remove_without_touching_other_tables(sandbox
     pristine = foreign_ruleset(sandbox)
     networks, publishes = [FRONT, SOLO], [publish("web", 8080, "172.20.0.2")]
     created = apply(sandbox, networks, publishes)
-    assert created["changes"][0].startswith("create table ip linuxnet_containers")
+    assert created["changes"][0].startswith("create table inet linuxnet_containers")
     assert created["before"] == {} and created["after"]["pub_any"] == ["published port tcp *:8080 -> 172.20.0.2:80"]
     # converged: a second plan of the same state has nothing to do, and says so exactly
     again = plan(sandbox, networks, publishes)
@@ -345,13 +345,13 @@ def test_converge_change_repair_and_remove_without_touching_other_tables(sandbox
                                   "remove masquerade of 172.21.0.0/24",
                                   "remove published port tcp *:8080 -> 172.20.0.2:80",
                                   "add published port tcp *:8080 -> 172.20.0.2:81"]
-    assert all(line.startswith(("delete element ip linuxnet_containers ", "add element ip linuxnet_containers "))
+    assert all(line.startswith(("delete element inet linuxnet_containers ", "add element inet linuxnet_containers "))
                for line in changed["script"].splitlines())
     assert plan(sandbox, [FRONT], [publish("web", 8080, "172.20.0.2", 81)])["changes"] == []
     # a damaged skeleton (a rule deleted by hand) is rebuilt whole in one transaction, elements kept
-    handle = sandbox.run(["nft", "-a", "list", "chain", "ip", "linuxnet_containers", "forward"]).stdout
+    handle = sandbox.run(["nft", "-a", "list", "chain", "inet", "linuxnet_containers", "forward"]).stdout
     handle = [line.split("# handle ")[1] for line in handle.splitlines() if "ct status dnat accept" in line][0]
-    sandbox.run(["nft", "delete", "rule", "ip", "linuxnet_containers", "forward", "handle", handle])
+    sandbox.run(["nft", "delete", "rule", "inet", "linuxnet_containers", "forward", "handle", handle])
     repaired = apply(sandbox, [FRONT], [publish("web", 8080, "172.20.0.2", 81)])
     assert repaired["changes"][0].startswith("rebuild table") and len(repaired["changes"]) == 1
     assert "oifname @bridges ct status dnat accept" in table_text(sandbox)
@@ -363,7 +363,7 @@ def test_converge_change_repair_and_remove_without_touching_other_tables(sandbox
     # nothing leaks: the empty state deletes the table; other tables never changed
     assert foreign_ruleset(sandbox) == pristine
     removed = apply(sandbox)
-    assert removed["changes"][0] == "delete table ip linuxnet_containers" and removed["after"] == {}
+    assert removed["changes"][0] == "delete table inet linuxnet_containers" and removed["after"] == {}
     assert sandbox.run(["nft", "list", "tables"]).stdout.split() == ["table", "inet", "host_fw", "table", "ip", "nat"]
     assert foreign_ruleset(sandbox) == pristine
     assert plan(sandbox)["changes"] == []
@@ -421,7 +421,7 @@ def test_a_hand_edited_skeleton_with_the_same_rule_count_is_repaired(sandbox, ed
         # what the edit does: the LAN reaches an endpoint on an unpublished port
         assert probe(sandbox, {"unsolicited": ("lan", "172.20.0.2", 80)}) == {"unsolicited": "web " + LAN}
     found = plan(sandbox, *state)
-    assert len(found["changes"]) == 1 and found["changes"][0].startswith("rebuild table ip linuxnet_containers")
+    assert len(found["changes"]) == 1 and found["changes"][0].startswith("rebuild table inet linuxnet_containers")
     assert found["before"] == found["after"] == untouched["after"]
     apply(sandbox, *state)
     assert [(rule_chain, text) for rule_chain, text, _handle in our_rules(sandbox)] == skeleton
@@ -481,6 +481,6 @@ def test_foreign_forward_drops_and_opt_in_accept_rules(sandbox):
     # and with our table, when nothing is left to manage
     apply(sandbox, *state, foreign_accept=["lnc-front"])
     removed = apply(sandbox)
-    assert removed["changes"][0] == "delete table ip linuxnet_containers"
+    assert removed["changes"][0] == "delete table inet linuxnet_containers"
     assert len([c for c in removed["changes"] if c.startswith("remove accept rule")]) == 4
     assert sandbox.run(["nft", "-s", "list", "ruleset"]).stdout == foreign_before

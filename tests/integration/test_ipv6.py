@@ -4,14 +4,20 @@
 inside sandbox hosts. The LAN namespace gets 2001:db8:51::2/64 (the host's uplink0 2001:db8:51::1/64, its IPv6
 default route) and a route to the ULA range through the host; every address the test adds is nodad."""
 import ipaddress
+import json
 import subprocess
 
 import pytest
 from harness import VENV_PYTHON
 
+from ansible_collections.linuxnet.containers.plugins.module_utils._nft_read import table_view
+from ansible_collections.linuxnet.containers.plugins.module_utils._nft_schema import LEGACY
+from ansible_collections.linuxnet.containers.plugins.module_utils._nft_schema6 import INET
+
 NET = "linuxnet.containers.container_network"
 EP = "linuxnet.containers.netns_endpoint"
 PUB = "linuxnet.containers.port_publish"
+INFO = "linuxnet.containers.container_network_info"
 SUBNET6 = "fd00:6:1::/64"
 
 
@@ -208,34 +214,66 @@ def test_routed_mode_routes_without_nat_and_only_to_published_ports(sandbox):
     assert ping6(sandbox, "lan", "fd00:6:1::2")
 
 
-def test_ipv4_table_is_replaced_by_inet_in_one_transaction_without_losing_a_connection(sandbox):
-    sandbox.module(NET, name="front", subnet="172.20.0.0/16")
+def as_0_1_0(sandbox):
+    """The host as 0.1.0 left it: our elements in its `ip linuxnet_containers` table, no inet table (swapped in
+    one transaction, so the published port answers throughout)."""
+    elements = table_view(json.loads(sandbox.run(["nft", "-j", "list", "ruleset"]).stdout), INET)[0]
+    legacy = {name: items for name, items in elements.items() if name in LEGACY.specs}
+    sandbox.run(["nft", "-f", "-"], input="delete table inet linuxnet_containers\n" + LEGACY.script(legacy))
+    assert our_tables(sandbox) == ["ip"]
+
+
+def our_tables(sandbox):
+    return sorted(line.split()[1] for line in sandbox.run(["nft", "list", "tables"]).stdout.splitlines()
+                  if line.endswith(" linuxnet_containers"))
+
+
+LOOP = ("import socket, sys, time\n"
+        "ok = failed = 0\n"
+        "end = time.monotonic() + float(sys.argv[1])\n"
+        "while time.monotonic() < end:\n"
+        "    try:\n"
+        "        c = socket.create_connection(('198.51.100.1', 8080), timeout=1)\n"
+        "        c.sendall(b'x'); ok += bool(c.recv(64)); c.close()\n"
+        "    except OSError:\n"
+        "        failed += 1\n"
+        "    time.sleep(0.01)\n"
+        "print(ok, failed)\n")
+
+
+@pytest.mark.parametrize("upgrade", ["ipv4_only", "dual_stack"])
+def test_0_1_0_ip_table_is_replaced_by_inet_in_one_transaction_without_losing_a_connection(sandbox, upgrade):
+    """A host upgraded from 0.1.0 keeps its `ip` table until the first run, which replaces it by the inet table
+    in the run's one transaction, whether the run adds IPv6 or changes nothing else (an IPv4-only host)."""
+    front = dict(name="front", subnet="172.20.0.0/16")
+    sandbox.module(NET, **front)
     sandbox.module(EP, name="web", network="front")
     sandbox.module(PUB, endpoint="web", ports=["8080:80"])
     sandbox.serve("web", "0.0.0.0", 80, name="web")
-    assert "table ip linuxnet_containers" in sandbox.run(["nft", "list", "tables"]).stdout
-    loop = ("import socket, sys, time\n"
-            "ok = failed = 0\n"
-            "end = time.monotonic() + 12\n"
-            "while time.monotonic() < end:\n"
-            "    try:\n"
-            "        c = socket.create_connection(('198.51.100.1', 8080), timeout=1)\n"
-            "        c.sendall(b'x'); ok += bool(c.recv(64)); c.close()\n"
-            "    except OSError:\n"
-            "        failed += 1\n"
-            "    time.sleep(0.01)\n"
-            "print(ok, failed)\n")
-    proc = subprocess.Popen(sandbox.argv([VENV_PYTHON, "-c", loop], netns="lan"), stdout=subprocess.PIPE, text=True)
-    swapped = sandbox.module(NET, name="dual", enable_ipv6=True, ipv6_subnet=SUBNET6)
-    assert any("replace table ip linuxnet_containers by inet linuxnet_containers" in a for a in swapped["actions"])
-    tables = sandbox.run(["nft", "list", "tables"]).stdout
-    assert "table inet linuxnet_containers" in tables and "table ip linuxnet_containers" not in tables
-    out = proc.communicate(timeout=30)[0]
+    assert our_tables(sandbox) == ["inet"]
+    as_0_1_0(sandbox)
+    assert sandbox.request("lan", "198.51.100.1", 8080) == "web 198.51.100.2"
+    proc = subprocess.Popen(sandbox.argv([VENV_PYTHON, "-c", LOOP, "12"], netns="lan"), stdout=subprocess.PIPE,
+                            text=True)
+    try:
+        second = dict(name="dual", enable_ipv6=True, ipv6_subnet=SUBNET6) if upgrade == "dual_stack" else front
+        checked = sandbox.module(NET, check=True, **second)
+        assert checked["changed"] and our_tables(sandbox) == ["ip"]
+        swapped = sandbox.module(NET, **second)
+        replaced = [a for a in swapped["actions"]
+                    if "replace table ip linuxnet_containers by inet linuxnet_containers" in a]
+        assert swapped["changed"] and replaced, swapped["actions"]
+        assert our_tables(sandbox) == ["inet"]
+        assert not sandbox.module(NET, **second)["changed"]
+    finally:
+        out = proc.communicate(timeout=30)[0]
     ok, failed = map(int, out.split())
     assert failed == 0 and ok > 50, out
-    # back to IPv4 only: the ip table again, in one transaction
-    sandbox.module(NET, name="dual", state="absent")
-    assert "table ip linuxnet_containers" in sandbox.run(["nft", "list", "tables"]).stdout
+    if upgrade == "dual_stack":
+        # back to IPv4 only: the same inet table, no swap back
+        removed = sandbox.module(NET, name="dual", state="absent")
+        assert not any("table ip " in a for a in removed["actions"]), removed["actions"]
+        assert our_tables(sandbox) == ["inet"]
     assert sandbox.request("lan", "198.51.100.1", 8080) == "web 198.51.100.2"
 
 
@@ -247,3 +285,142 @@ def test_ra_uplink_keeps_accepting_router_advertisements(sandbox):
     assert result["sysctls"]["net.ipv6.conf.uplink0.accept_ra"] == "2"
     assert sandbox.run(["sysctl", "-n", "net.ipv6.conf.uplink0.accept_ra"]).stdout.strip() == "2"
     assert not sandbox.module(NET, name="dual", enable_ipv6=True)["changed"]
+
+
+def nameservers(sandbox, name):
+    return [line.split()[1] for line in sandbox.run(["cat", "/etc/netns/%s/resolv.conf" % name]).stdout.splitlines()
+            if line.startswith("nameserver ")]
+
+
+def test_dns_and_etc_hosts_take_ipv6_and_default_resolvers_follow_the_endpoints_families(sandbox):
+    sandbox.run(["tee", "/etc/resolv.conf"], input="nameserver 127.0.0.53\nnameserver 198.51.100.53\n"
+                "nameserver 2001:db8:51::53\nnameserver fe80::1%uplink0\nsearch sandbox.test\n")
+    sandbox.module(NET, networks=[dict(name="six", enable_ipv4=False, enable_ipv6=True, ipv6_subnet=SUBNET6),
+                                  dict(name="dual", subnet="172.20.0.0/16", enable_ipv6=True,
+                                       ipv6_subnet="fd00:6:2::/64"),
+                                  dict(name="v4", subnet="172.21.0.0/16")])
+    endpoints = [{"name": "a6", "network": "six"}, {"name": "d", "network": "dual"}, {"name": "v", "network": "v4"},
+                 {"name": "x", "network": "six", "dns": ["2001:db8:51::35", "198.51.100.35"],
+                  "etc_hosts": {"cache.example": "fd00:6:1::2", "old.example": "10.0.0.5"}}]
+    assert sandbox.module(EP, endpoints=endpoints)["changed"]
+    # defaults: the host's resolvers of the endpoint's families, never loopback, link-local or the gateway
+    assert nameservers(sandbox, "a6") == ["2001:db8:51::53"]
+    assert nameservers(sandbox, "d") == ["198.51.100.53", "2001:db8:51::53"]
+    assert nameservers(sandbox, "v") == ["198.51.100.53"]
+    assert nameservers(sandbox, "x") == ["2001:db8:51::35", "198.51.100.35"]
+    hosts = sandbox.run(["cat", "/etc/netns/x/hosts"]).stdout
+    assert "fd00:6:1::2\tcache.example\n" in hosts and "10.0.0.5\told.example\n" in hosts
+    # the IPv6 hosts entry resolves and carries traffic inside the namespace
+    assert sandbox.run(["getent", "ahostsv6", "cache.example"], netns="x").stdout.split()[0] == "fd00:6:1::2"
+    sandbox.serve("a6", "fd00:6:1::2", 80, name="a6")
+    assert sandbox.request("x", "ipv6:cache.example", 80) == "a6 fd00:6:1::3"
+    assert not sandbox.module(EP, endpoints=endpoints)["changed"]
+    # a link-local or zoned resolver is refused before any change, with the reason
+    pristine = sandbox.snapshot()
+    for bad in ("fe80::1", "fe80::1%eth0"):
+        refused = sandbox.module(EP, name="x", network="six", dns=[bad], expect_failure=True)
+        assert "dns" in refused["msg"] and "zone" in refused["msg"], refused["msg"]
+    assert sandbox.snapshot() == pristine
+
+
+def test_info_shows_foreign_namespaces_with_both_families(sandbox):
+    lan6(sandbox)
+    sandbox.module(NET, name="dual", subnet="172.20.0.0/16", enable_ipv6=True, ipv6_subnet=SUBNET6)
+    sandbox.module(EP, name="web", network="dual")
+    # the LAN namespace is foreign: its eth0 holds 198.51.100.2-3/24 and 2001:db8:51::2-3/64
+    sandbox.run(["ip", "-6", "route", "add", "default", "via", "2001:db8:51::1", "dev", "eth0"], netns="lan")
+    info = sandbox.module(INFO, all_namespaces=True,
+                          query="endpoints[?!managed].{name: name, ipv6: interfaces[].ipv6_addresses[]}")
+    assert info["result"] == [{"name": "lan", "ipv6": ["2001:db8:51::2/64", "2001:db8:51::3/64"]}], info["result"]
+    lan = next(e for e in info["endpoints"] if e["name"] == "lan")
+    eth0 = next(i for i in lan["interfaces"] if i["ifname"] == "eth0")
+    assert eth0["addresses"] == ["198.51.100.2/24", "198.51.100.3/24"] and eth0["ipv6_gateway"] == "2001:db8:51::1"
+    assert not any(i["ipv6_addresses"] for i in lan["interfaces"] if i["ifname"] == "lo")
+    web = next(e for e in info["endpoints"] if e["name"] == "web")
+    assert web["managed"] and web["interfaces"][0]["ipv6_address"] == "fd00:6:1::2"
+
+
+def test_routed_ipv4_reaches_only_published_ports_on_the_endpoints_own_address_without_masquerade(sandbox):
+    sandbox.run(["ip", "route", "add", "172.20.0.0/16", "via", "198.51.100.1"], netns="lan")
+    sandbox.module(NET, name="r4", subnet="172.20.0.0/16", gateway_mode_ipv4="routed")
+    sandbox.module(EP, name="web", network="r4")
+    sandbox.serve("lan", "198.51.100.2", 7001, name="lan4")
+    sandbox.serve("web", "0.0.0.0", 80, name="web")
+    sandbox.serve("web", "0.0.0.0", 82, name="hidden")
+    # before any publish, nothing reaches the endpoint from the LAN, its own address included
+    assert sandbox.request("lan", "172.20.0.2", 80, timeout=1) is None
+    # outbound keeps the endpoint's own address: no masquerade in routed mode
+    assert sandbox.request("web", "198.51.100.2", 7001) == "lan4 172.20.0.2"
+    sandbox.module(PUB, endpoint="web", ports=["8080:80"])
+    assert not sandbox.module(PUB, endpoint="web", ports=["8080:80"])["changed"]
+    # the published container port on the endpoint's own address, with the client's address; not another port
+    assert sandbox.request("lan", "172.20.0.2", 80) == "web 198.51.100.2"
+    assert sandbox.request("lan", "172.20.0.2", 82, timeout=1) is None
+    assert sandbox.request("lan", "198.51.100.1", 8080) == "web 198.51.100.2"
+    # a nat network beside it still masquerades
+    sandbox.module(NET, name="n4", subnet="172.21.0.0/16")
+    sandbox.module(EP, name="natted", network="n4")
+    assert sandbox.request("natted", "198.51.100.2", 7001) == "lan4 198.51.100.1"
+    assert sandbox.request("lan", "172.21.0.2", 80, timeout=1) is None
+
+
+def conntrack6_udp(sandbox, port):
+    proc = sandbox.run(["conntrack", "-L", "-f", "ipv6", "-p", "udp", "--orig-port-dst", str(port)], check=False)
+    return [line for line in proc.stdout.splitlines() if "udp" in line]
+
+
+def map_udp_5353_by_hand(sandbox, target):
+    """Point [::]:5353/udp at `target` in our table directly, with no conntrack flush."""
+    where = ["inet", "linuxnet_containers", "pub_any6"]
+    sandbox.run(["nft", "delete", "element"] + where + ["{ udp . 5353 }"])
+    sandbox.run(["nft", "add", "element"] + where + ["{ udp . 5353 : %s . 53 }" % target])
+
+
+def test_ipv6_udp_flow_moves_with_its_publish_because_conntrack_is_flushed(sandbox):
+    lan6(sandbox)
+    sandbox.module(NET, name="dual", subnet="172.20.0.0/16", enable_ipv6=True, ipv6_subnet=SUBNET6)
+    sandbox.module(EP, endpoints=[{"name": "a", "network": "dual"}, {"name": "b", "network": "dual"}])
+    sandbox.serve("a", "::", 53, proto="udp", name="a")
+    sandbox.serve("b", "::", 53, proto="udp", name="b")
+    sandbox.module(PUB, endpoint="a", ports=["[::]:5353:53/udp"])
+    # published on IPv6 only, so the IPv6 flush alone must move the flow (an IPv4 one would take both families)
+    client = {"proto": "udp", "source": "2001:db8:51::2", "source_port": 40053}
+
+    def ask():
+        return sandbox.request("lan", "2001:db8:51::1", 5353, **client)
+
+    assert ask() == "a 2001:db8:51::2" and len(conntrack6_udp(sandbox, 5353)) == 1
+    # without a flush the flow sticks to the old endpoint: the mapping moved by hand, the entry kept
+    map_udp_5353_by_hand(sandbox, "fd00:6:1::3")
+    assert ask() == "a 2001:db8:51::2"
+    map_udp_5353_by_hand(sandbox, "fd00:6:1::2")
+    # the module moves the publish in one run and flushes the IPv6 UDP entries: the same flow reaches b
+    move = [{"endpoint": "a", "ports": []}, {"endpoint": "b", "ports": ["[::]:5353:53/udp"]}]
+    assert sandbox.module(PUB, endpoints=move)["changed"]
+    assert ask() == "b 2001:db8:51::2"
+    assert not sandbox.module(PUB, endpoints=move)["changed"]
+
+
+def test_in_place_ipv6_gateway_change_moves_the_endpoints_default_routes(sandbox):
+    lan6(sandbox)
+    net = dict(name="dual", subnet="172.20.0.0/16", enable_ipv6=True, ipv6_subnet=SUBNET6)
+    sandbox.module(NET, **net)
+    endpoints = [{"name": "web", "network": "dual"}, {"name": "db", "network": "dual"}]
+    sandbox.module(EP, endpoints=endpoints)
+    sandbox.serve("lan", "2001:db8:51::2", 7000, name="lan")
+    assert sandbox.request("web", "2001:db8:51::2", 7000) == "lan 2001:db8:51::1"
+    changed = sandbox.module(NET, ipv6_gateway="fd00:6:1::fe", **net)
+    assert changed["changed"] and changed["network"]["ipv6_gateway"] == "fd00:6:1::fe"
+    assert inet6(sandbox, None, "lnc-dual") == ["fd00:6:1::fe"]
+    for name in ("web", "db"):
+        assert sandbox.ip(name, "-6", "route", "show", "default")[0]["gateway"] == "fd00:6:1::fe", name
+    info = sandbox.module(EP, endpoints=endpoints)
+    assert not info["changed"], info["actions"]
+    assert {e["interfaces"][0]["ipv6_gateway"] for e in info["endpoints"]} == {"fd00:6:1::fe"}
+    assert not sandbox.module(NET, ipv6_gateway="fd00:6:1::fe", **net)["changed"]
+    # traffic after the change: out through the new gateway, to the host on it, between the endpoints
+    assert sandbox.request("web", "2001:db8:51::2", 7000) == "lan 2001:db8:51::1"
+    sandbox.serve(None, "fd00:6:1::fe", 81, name="host")
+    assert sandbox.request("db", "fd00:6:1::fe", 81) == "host fd00:6:1::3"
+    sandbox.serve("db", "::", 80, name="db")
+    assert sandbox.request("web", "fd00:6:1::3", 80) == "db fd00:6:1::2"

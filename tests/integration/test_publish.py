@@ -24,7 +24,7 @@ def web(sandbox):
 
 
 def nft_table(sandbox):
-    return sandbox.run(["nft", "list", "table", "ip", "linuxnet_containers"]).stdout
+    return sandbox.run(["nft", "list", "table", "inet", "linuxnet_containers"]).stdout
 
 
 def test_publish_every_path_check_diff_idempotence_and_removal(web):

@@ -10,7 +10,7 @@ PUB = "linuxnet.containers.port_publish"
 
 
 def nft_sets(sandbox):
-    data = json.loads(sandbox.run(["nft", "-j", "list", "table", "ip", "linuxnet_containers"]).stdout)
+    data = json.loads(sandbox.run(["nft", "-j", "list", "table", "inet", "linuxnet_containers"]).stdout)
     sets = {}
     for item in data["nftables"]:
         body = item.get("set")

@@ -10,7 +10,8 @@ Besides the adapter's methods, `calls` knows a few probes of this process:
     _fds              open file descriptors
     _sockets          namespace sockets the adapter keeps open
     _thread_netns     inode of this thread's network namespace (must stay the host's)
-    _pyroute2         the pyroute2 version
+    _pyroute2_loaded  whether pyroute2 is among this process's modules (the adapter must not need it)
+    _pyroute2_importable  whether this interpreter has pyroute2 at all (so the check above means something)
     _wait_gone IFNAME polls (5 s) until the host link IFNAME is gone, returns whether it went
 """
 import dataclasses
@@ -35,12 +36,9 @@ def plain(value):
     return value
 
 
-def pyroute2_version():
-    try:
-        from importlib.metadata import version  # pylint: disable=import-outside-toplevel
-        return version("pyroute2")
-    except Exception:  # pylint: disable=broad-except
-        return "unknown"
+def pyroute2_importable():
+    import importlib.util  # pylint: disable=import-outside-toplevel
+    return importlib.util.find_spec("pyroute2") is not None
 
 
 def probe(netlink, name, kwargs):
@@ -50,8 +48,10 @@ def probe(netlink, name, kwargs):
         return len(netlink._sockets)  # pylint: disable=protected-access
     if name == "_thread_netns":
         return os.stat("/proc/thread-self/ns/net").st_ino
-    if name == "_pyroute2":
-        return pyroute2_version()
+    if name == "_pyroute2_loaded":
+        return "pyroute2" in sys.modules
+    if name == "_pyroute2_importable":
+        return pyroute2_importable()
     if name == "_wait_gone":
         deadline = time.monotonic() + 5
         while time.monotonic() < deadline:

@@ -1,11 +1,12 @@
 # Copyright (c) linuxnet.containers contributors
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Stand-ins for the netlink messages pyroute2 decodes, shared by the tests of the netlink adapter's modules."""
+"""Stand-ins for the netlink messages _rtnl_codec decodes (header fields by key, attributes through get_attr()),
+shared by the tests of the netlink adapter's modules."""
 import pytest
 
 
 class Message(dict):
-    """A netlink message as pyroute2 decodes it: header fields by key, attributes through get_attr()."""
+    """A netlink message as _rtnl_codec.Message shows it: header fields by key, attributes through get_attr()."""
 
     def __init__(self, attrs=None, **fields):
         super().__init__(fields)

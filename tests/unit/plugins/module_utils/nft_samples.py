@@ -1,7 +1,7 @@
 # Copyright (c) linuxnet.containers contributors
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 """What the nftables unit tests share: a few networks and publishes, and `nft -j list ruleset` as nft 1.0.6
-prints our table (its rules as they are in fixtures/, read from a real kernel)."""
+prints our inet table or 0.1.0's ip table (their rules as they are in fixtures/, read from a real kernel)."""
 import copy
 import json
 import os
@@ -12,7 +12,8 @@ from ansible_collections.linuxnet.containers.plugins.module_utils._nft_plan impo
     FirewallState,
     desired_elements,
 )
-from ansible_collections.linuxnet.containers.plugins.module_utils._nft_schema import CHAINS, MARKER, SETS
+from ansible_collections.linuxnet.containers.plugins.module_utils._nft_schema import LEGACY
+from ansible_collections.linuxnet.containers.plugins.module_utils._nft_schema6 import INET
 
 FIXTURES = os.path.join(os.path.dirname(os.path.abspath(__file__)), "fixtures")
 
@@ -31,15 +32,16 @@ def elements_of(*networks, publishes=()):
     return {name: items for name, items in found.items() if items}
 
 
-def skeleton_rules():
-    """Our skeleton's rules as `nft -j list ruleset` items, as nft 1.0.6 printed them on Linux 6.1."""
-    with open(os.path.join(FIXTURES, "nft-1.0.6-skeleton-rules.json"), encoding="utf-8") as handle:
+def skeleton_rules(skeleton=INET):
+    """A skeleton's rules as `nft -j list ruleset` items, as nft 1.0.6 printed them on Linux 6.1."""
+    name = "nft-1.0.6-skeleton-rules.json" if skeleton is LEGACY else "nft-1.0.6-inet-skeleton-rules.json"
+    with open(os.path.join(FIXTURES, name), encoding="utf-8") as handle:
         return json.load(handle)["nftables"]
 
 
 def nft_json(value, kind):
     """How nft 1.0.6 prints one field."""
-    if kind == "ipv4_addr" and "/" in value:
+    if kind in ("ipv4_addr", "ipv6_addr") and "/" in value:
         address, length = value.split("/")
         return {"prefix": {"addr": address, "len": int(length)}}
     return value
@@ -50,13 +52,15 @@ def nft_key(kinds, values):
     return {"concat": parts} if len(parts) > 1 else parts[0]
 
 
-def listing(elements, skeleton_ok=True, foreign=()):
+def listing(elements, skeleton_ok=True, foreign=(), skeleton=INET):
     """`nft -j list ruleset` once `elements` are in our table (and `foreign` items elsewhere); without
-    skeleton_ok, one rule of the forward chain is missing."""
-    items = [{"metainfo": {"version": "1.0.6"}}, {"table": {"family": "ip", "name": "linuxnet_containers"}},
-             {"set": {"family": "ip", "table": "linuxnet_containers", "name": MARKER, "type": "inet_service"}}]
-    for spec in SETS:
-        body = {"family": "ip", "table": "linuxnet_containers", "name": spec.name,
+    skeleton_ok, one rule of the forward chain is missing. `skeleton`: LEGACY for 0.1.0's ip table."""
+    family = skeleton.family
+    items = [{"metainfo": {"version": "1.0.6"}}, {"table": {"family": family, "name": "linuxnet_containers"}},
+             {"set": {"family": family, "table": "linuxnet_containers", "name": skeleton.marker,
+                      "type": "inet_service"}}]
+    for spec in skeleton.sets:
+        body = {"family": family, "table": "linuxnet_containers", "name": spec.name,
                 "type": list(spec.key) if len(spec.key) > 1 else spec.key[0]}
         if spec.interval:
             body["flags"] = ["interval"]
@@ -71,9 +75,9 @@ def listing(elements, skeleton_ok=True, foreign=()):
         if spec.data:
             body["map"] = spec.data
         items.append({"map" if spec.data else "set": body})
-    rules = copy.deepcopy(skeleton_rules())
-    for chain in CHAINS:
-        body = {"family": "ip", "table": "linuxnet_containers", "name": chain.name}
+    rules = copy.deepcopy(skeleton_rules(skeleton))
+    for chain in skeleton.chains:
+        body = {"family": family, "table": "linuxnet_containers", "name": chain.name}
         if chain.hook:
             body.update(type=chain.type, hook=chain.hook, prio=chain.priority, policy=chain.policy)
         items.append({"chain": body})
@@ -113,5 +117,5 @@ FOREIGN = [
                                   {"drop": None}]),
     chain("bridge", "br", "forward", policy="drop"),
     chain("ip", "filter", "INPUT", hook="input", policy="drop"),
-    chain("ip", "linuxnet_containers", "forward", policy="drop"),
+    chain("inet", "linuxnet_containers", "forward", policy="drop"),
 ]

@@ -13,6 +13,8 @@ from ansible_collections.linuxnet.containers.plugins.module_utils._nft import (
     parse_version,
 )
 from ansible_collections.linuxnet.containers.plugins.module_utils._nft_plan import build_plan, desired_elements
+from ansible_collections.linuxnet.containers.plugins.module_utils._nft_schema import LEGACY
+from ansible_collections.linuxnet.containers.plugins.module_utils._nft_schema6 import INET
 from nft_samples import FOREIGN, STATE, listing, ours
 
 
@@ -105,15 +107,33 @@ def test_the_opt_in_accept_rules_are_part_of_the_one_transaction_and_go_with_an_
     assert len(removal.before["foreign_accept"]) == 4 and "foreign_accept" not in removal.after
     everything = Nftables(FakeRunner([listed(listing(desired, foreign=installed)),
                                       (["conntrack", "--version"], (0, "", ""))])).plan(FirewallState())
-    assert everything.script.splitlines()[0] == "delete table ip linuxnet_containers"
+    assert everything.script.splitlines()[0] == "delete table inet linuxnet_containers"
     assert len([line for line in everything.script.splitlines() if line.startswith("delete rule ")]) == 4
+
+
+def test_a_host_upgraded_from_0_1_0_has_its_ip_table_replaced_by_inet_in_the_same_transaction():
+    desired = desired_elements(STATE)
+    legacy = {name: items for name, items in desired.items() if name in LEGACY.specs}
+    old = listing(legacy, skeleton=LEGACY)
+    plan = Nftables(FakeRunner([listed(old)])).plan(STATE)  # the same elements: no conntrack flush, no tool needed
+    assert plan.changes == ["replace table ip linuxnet_containers by inet linuxnet_containers (%s), in one "
+                            "transaction" % INET.marker]
+    assert plan.script.startswith("delete table ip linuxnet_containers\ntable inet linuxnet_containers {\n")
+    assert plan.script == "delete table ip linuxnet_containers\n" + INET.script(desired)
+    assert plan.before == plan.after and plan.flush_udp == []
+    both = {"nftables": listing(desired)["nftables"] + old["nftables"][1:]}
+    leftover = Nftables(FakeRunner([listed(both)])).plan(STATE)
+    assert (leftover.changes, leftover.script) == (["delete table ip linuxnet_containers"],
+                                                   "delete table ip linuxnet_containers\n")
+    emptied = Nftables(FakeRunner([listed(old), (["conntrack", "--version"], (0, "", ""))])).plan(FirewallState())
+    assert emptied.script == "delete table ip linuxnet_containers\n"
 
 
 def test_apply_reports_nfts_error_and_conntrack_failures():
     nft = Nftables(FakeRunner([(["nft", "-f", "-"], (1, "", "Error: Could not process rule: No such file\n"))]))
     with pytest.raises(KernelError, match="No such file") as raised:
         nft.apply(build_plan(desired_elements(STATE), None, False))
-    assert raised.value.details["script"].startswith("table ip linuxnet_containers {")
+    assert raised.value.details["script"].startswith("table inet linuxnet_containers {")
     broken = Nftables(FakeRunner([(["conntrack", "-D"], (2, "", "Operation not permitted"))]))
     with pytest.raises(KernelError, match="not permitted"):
         broken.apply(FirewallPlan([], "", {}, {}, [(None, 53)]))

@@ -11,7 +11,7 @@ from ansible_collections.linuxnet.containers.plugins.module_utils._nft_plan impo
     desired_elements,
 )
 from ansible_collections.linuxnet.containers.plugins.module_utils._nft_read import table_view
-from ansible_collections.linuxnet.containers.plugins.module_utils._nft_schema import MARKER, skeleton_script
+from ansible_collections.linuxnet.containers.plugins.module_utils._nft_schema6 import INET
 from nft_samples import DNS, FRONT, PLAIN, SOLO, STATE, VAULT, WEB, elements_of, listing
 
 
@@ -76,15 +76,15 @@ def test_a_change_is_element_deletes_and_adds_with_readable_changes_and_udp_flus
         "remove source restriction on udp *:5353", "remove allowed source 10.0.0.0/8 for udp *:5353",
         "add published port udp 127.0.0.1:53 -> 172.20.0.3:53"]
     assert plan.script.splitlines() == [
-        'delete element ip linuxnet_containers bridges { "lnc-plain" }',
-        'delete element ip linuxnet_containers same_bridge { "lnc-plain" . "lnc-plain" }',
-        'delete element ip linuxnet_containers routed { "lnc-plain" }',
-        "delete element ip linuxnet_containers subnets { 172.23.0.0/24 }",
-        "delete element ip linuxnet_containers pub_any { udp . 5353 : 172.20.0.2 . 53 }",
-        "delete element ip linuxnet_containers pub_ip { 127.0.0.1 . udp . 53 : 172.20.0.2 . 53 }",
-        "delete element ip linuxnet_containers restricted { 0.0.0.0/0 . udp . 5353 }",
-        "delete element ip linuxnet_containers allowed { 0.0.0.0/0 . udp . 5353 . 10.0.0.0/8 }",
-        "add element ip linuxnet_containers pub_ip { 127.0.0.1 . udp . 53 : 172.20.0.3 . 53 }"]
+        'delete element inet linuxnet_containers bridges { "lnc-plain" }',
+        'delete element inet linuxnet_containers same_bridge { "lnc-plain" . "lnc-plain" }',
+        'delete element inet linuxnet_containers routed { "lnc-plain" }',
+        "delete element inet linuxnet_containers subnets { 172.23.0.0/24 }",
+        "delete element inet linuxnet_containers pub_any { udp . 5353 : 172.20.0.2 . 53 }",
+        "delete element inet linuxnet_containers pub_ip { 127.0.0.1 . udp . 53 : 172.20.0.2 . 53 }",
+        "delete element inet linuxnet_containers restricted { 0.0.0.0/0 . udp . 5353 }",
+        "delete element inet linuxnet_containers allowed { 0.0.0.0/0 . udp . 5353 . 10.0.0.0/8 }",
+        "add element inet linuxnet_containers pub_ip { 127.0.0.1 . udp . 53 : 172.20.0.3 . 53 }"]
     assert plan.flush_udp == [("127.0.0.1", 53), (None, 5353)]
     assert plan.after["bridges"] == ["bridge lnc-front", "bridge lnc-solo", "bridge lnc-vault"]
 
@@ -92,20 +92,20 @@ def test_a_change_is_element_deletes_and_adds_with_readable_changes_and_udp_flus
 def test_create_rebuild_delete_and_nothing():
     desired = desired_elements(STATE)
     created = build_plan(desired, None, False)
-    assert created.changes[0] == "create table ip linuxnet_containers (%s)" % MARKER
+    assert created.changes[0] == "create table inet linuxnet_containers (%s)" % INET.marker
     assert "add published port tcp *:8080 -> 172.20.0.2:80" in created.changes
-    assert created.script.startswith("table ip linuxnet_containers {\n  set %s" % MARKER)
-    assert created.script == skeleton_script(desired)
+    assert created.script.startswith("table inet linuxnet_containers {\n  set %s" % INET.marker)
+    assert created.script == INET.script(desired)
     assert created.before == {} and created.flush_udp == [("127.0.0.1", 53), (None, 5353)]
     actual = table_view(listing(desired, skeleton_ok=False))[0]
     rebuilt = build_plan(desired, actual, False)
-    assert rebuilt.changes == ["rebuild table ip linuxnet_containers: its skeleton is not %s" % MARKER]
-    assert rebuilt.script.startswith("table ip linuxnet_containers\ndelete table ip linuxnet_containers\n"
-                                     "table ip linuxnet_containers {")
+    assert rebuilt.changes == ["rebuild table inet linuxnet_containers: its skeleton is not %s" % INET.marker]
+    assert rebuilt.script.startswith("table inet linuxnet_containers\ndelete table inet linuxnet_containers\n"
+                                     "table inet linuxnet_containers {")
     assert rebuilt.flush_udp == []
     gone = build_plan(None, actual, True)
-    assert gone.script == "delete table ip linuxnet_containers\n" and gone.after == {}
-    assert gone.changes[0] == "delete table ip linuxnet_containers"
+    assert gone.script == "delete table inet linuxnet_containers\n" and gone.after == {}
+    assert gone.changes[0] == "delete table inet linuxnet_containers"
     nothing = build_plan(None, None, False)
     assert (nothing.changes, nothing.script, nothing.before, nothing.after) == ([], "", {}, {})
 
@@ -118,7 +118,7 @@ def test_every_script_touches_only_our_table():
     for plan in plans:
         for line in plan.script.splitlines():
             if not line.startswith((" ", "}")):
-                assert line.split()[:3] in (["table", "ip", "linuxnet_containers"],
-                                            ["delete", "table", "ip"], ["add", "element", "ip"],
-                                            ["delete", "element", "ip"]), line
+                assert line.split()[:3] in (["table", "inet", "linuxnet_containers"],
+                                            ["delete", "table", "inet"], ["add", "element", "inet"],
+                                            ["delete", "element", "inet"]), line
                 assert "linuxnet_containers" in line

@@ -8,7 +8,8 @@ import pytest
 
 from ansible_collections.linuxnet.containers.plugins.module_utils._nft_plan import desired_elements
 from ansible_collections.linuxnet.containers.plugins.module_utils._nft_read import rule_text, table_view
-from ansible_collections.linuxnet.containers.plugins.module_utils._nft_schema import CHAINS
+from ansible_collections.linuxnet.containers.plugins.module_utils._nft_schema import LEGACY
+from ansible_collections.linuxnet.containers.plugins.module_utils._nft_schema6 import INET
 from nft_samples import STATE, listing, skeleton_rules
 
 
@@ -30,10 +31,12 @@ def test_a_damaged_or_older_skeleton_is_not_intact(damage):
 
 
 def test_no_table_reads_as_none_and_other_tables_are_ignored():
-    other = {"set": {"family": "inet", "table": "linuxnet_containers", "name": "bridges", "type": "ifname",
+    other = {"set": {"family": "ip", "table": "linuxnet_containers", "name": "bridges", "type": "ifname",
                      "elem": ["eth0"]}}
-    assert table_view({"nftables": [{"metainfo": {}}, {"table": {"family": "inet", "name": "linuxnet_containers"}},
+    assert table_view({"nftables": [{"metainfo": {}}, {"table": {"family": "ip", "name": "linuxnet_containers"}},
                                     other]}) == (None, False)
+    assert table_view({"nftables": [{"table": {"family": "ip", "name": "linuxnet_containers"}}, other]},
+                      LEGACY)[0] == {"bridges": {("eth0",)}}
 
 
 # --- rules ---------------------------------------------------------------------------------------
@@ -41,9 +44,20 @@ def test_the_skeleton_as_nft_prints_it_reads_back_as_the_rules_we_write():
     read = {}
     for item in skeleton_rules():
         read.setdefault(item["rule"]["chain"], []).append(rule_text(item["rule"]))
-    assert read == {chain.name: list(chain.rules) for chain in CHAINS}
-    assert sum(len(rules) for rules in read.values()) == 22
+    assert read == {chain.name: list(chain.rules) for chain in INET.chains}
+    assert sum(len(rules) for rules in read.values()) == 34
     assert table_view(listing(desired_elements(STATE)))[1] is True
+
+
+def test_0_1_0_ip_table_reads_back_intact_so_an_upgrade_finds_its_elements():
+    desired = desired_elements(STATE)
+    legacy = {name: items for name, items in desired.items() if name in LEGACY.specs}
+    read = {}
+    for item in skeleton_rules(LEGACY):
+        read.setdefault(item["rule"]["chain"], []).append(rule_text(item["rule"]))
+    assert read == {chain.name: list(chain.rules) for chain in LEGACY.chains}
+    assert table_view(listing(legacy, skeleton=LEGACY), LEGACY) == (legacy, True)
+    assert table_view(listing(legacy, skeleton=LEGACY)) == (None, False)
 
 
 def meta(key, right, op="=="):

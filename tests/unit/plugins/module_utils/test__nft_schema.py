@@ -4,13 +4,12 @@
 from ansible_collections.linuxnet.containers.plugins.module_utils._nft_plan import FirewallState, desired_elements
 from ansible_collections.linuxnet.containers.plugins.module_utils._nft_schema import (
     CHAINS,
-    MARKER,
-    MARKER_SET,
+    LEGACY,
     SPECS,
     ChainSpec,
     cidr,
-    skeleton_script,
 )
+from ansible_collections.linuxnet.containers.plugins.module_utils._nft_schema6 import INET
 from nft_samples import FRONT, STATE
 
 
@@ -35,15 +34,18 @@ def test_sets_render_their_declaration_and_elements():
         "elements = { 0.0.0.0/0 . tcp . 80 . 10.0.0.0/8 }; }")
     assert SPECS["pub_any"].declaration() == \
         "map pub_any { type inet_proto . inet_service : ipv4_addr . inet_service; }"
-    assert MARKER.startswith("skeleton_v2_") and MARKER_SET.declaration() == "set %s { type inet_service; }" % MARKER
+    assert INET.marker.startswith("skeleton_v2_")
+    assert INET.marker_set.declaration() == "set %s { type inet_service; }" % INET.marker
+    # 0.1.0's ip table keeps the marker it was written with, so a host upgraded from it is recognised
+    assert LEGACY.marker == "skeleton_v2_" + LEGACY.marker[-8:] and LEGACY.marker != INET.marker
     assert (cidr("10.1.2.3/8"), cidr("10.1.2.3/32"), cidr("10.1.2.3")) == ("10.0.0.0/8", "10.1.2.3", "10.1.2.3")
 
 
 def test_the_skeleton_is_static_the_per_packet_rules_look_up_sets():
-    script = skeleton_script(desired_elements(STATE))
+    script = INET.script(desired_elements(STATE))
     rules = [line.strip() for line in script.splitlines() if line.startswith("    ") and "hook" not in line]
-    assert len(rules) == 22
-    small = skeleton_script(desired_elements(FirewallState(networks=(FRONT,))))
+    assert len(rules) == 34 and script.startswith("table inet linuxnet_containers {")
+    small = INET.script(desired_elements(FirewallState(networks=(FRONT,))))
     assert [line for line in small.splitlines() if line.startswith("    ")] == \
         [line for line in script.splitlines() if line.startswith("    ")]
     assert "priority -100" in script and "priority dstnat" not in script

@@ -1,6 +1,8 @@
 # Copyright (c) linuxnet.containers contributors
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""The inet table: which state uses it, its IPv6 elements, and the swap with the ip table in one transaction."""
+"""The inet table: every state uses it, its IPv6 elements, and the swap from 0.1.0's ip table in one transaction."""
+import pytest
+
 from ansible_collections.linuxnet.containers.plugins.module_utils._nft_plan import (
     FirewallNetwork,
     FirewallPublish,
@@ -9,7 +11,7 @@ from ansible_collections.linuxnet.containers.plugins.module_utils._nft_plan impo
     desired_elements,
     udp_flows,
 )
-from ansible_collections.linuxnet.containers.plugins.module_utils._nft_schema import LEGACY, MARKER
+from ansible_collections.linuxnet.containers.plugins.module_utils._nft_schema import LEGACY
 from ansible_collections.linuxnet.containers.plugins.module_utils._nft_schema6 import INET
 
 V4 = FirewallNetwork("front", "lnc-front", "172.20.0.0/24", "172.20.0.1", True, True, False, True)
@@ -19,13 +21,13 @@ ROUTED = FirewallNetwork("r", "lnc-r", "172.22.0.0/24", "172.22.0.1", True, True
                          ipv6_subnet="fd00:7::/64", gateway_mode_ipv6="routed")
 
 
-def test_ipv4_only_states_keep_the_ip_table_of_0_2_0():
-    assert FirewallState(networks=(V4,)).skeleton is LEGACY and LEGACY.marker == MARKER
+def test_every_state_uses_the_inet_table_ipv4_only_too():
+    assert FirewallState().skeleton is INET and FirewallState(networks=(V4,)).skeleton is INET
     assert FirewallState(networks=(V4, DUAL)).skeleton is INET
     routed4 = FirewallNetwork("r4", "lnc-r4", "172.23.0.0/24", "172.23.0.1", True, True, False, True,
                               gateway_mode_ipv4="routed")
     assert FirewallState(networks=(routed4,)).skeleton is INET
-    assert INET.family == "inet" and INET.marker != MARKER
+    assert INET.family == "inet" and LEGACY.family == "ip" and INET.marker != LEGACY.marker
     assert {spec.name for spec in LEGACY.sets} < {spec.name for spec in INET.sets}
 
 
@@ -52,14 +54,19 @@ def test_routed_publishes_open_the_container_port_on_its_own_address():
     assert elements["masq_subnets"] == {("172.22.0.0/24",)} and elements["masq_subnets6"] == set()
 
 
-def test_the_ip_table_is_replaced_by_the_inet_table_in_one_transaction():
-    old = desired_elements(FirewallState(networks=(V4,)))
-    new = desired_elements(FirewallState(networks=(V4, DUAL)))
+@pytest.mark.parametrize("networks", [(V4,), (V4, DUAL)], ids=["ipv4_only", "dual_stack"])
+def test_the_0_1_0_ip_table_is_replaced_by_the_inet_table_in_one_transaction(networks):
+    old = {name: items for name, items in desired_elements(FirewallState(networks=(V4,))).items()
+           if name in LEGACY.specs}
+    new = desired_elements(FirewallState(networks=networks))
     plan = build_plan(new, None, False, INET, stale=old)
     assert plan.changes[0].startswith("replace table ip linuxnet_containers by inet linuxnet_containers")
     assert plan.script.startswith("delete table ip linuxnet_containers\ntable inet linuxnet_containers {")
     assert plan.script.count("delete table") == 1
-    back = build_plan(old, None, False, LEGACY, stale=new)
-    assert back.script.startswith("delete table inet linuxnet_containers\ntable ip linuxnet_containers {")
+    if networks == (V4,):  # the same elements: diff mode shows no difference, only the table moving
+        assert plan.before == plan.after and plan.changes == [plan.changes[0]]
+    both = build_plan(new, new, True, INET, stale=old)
+    assert both.script == "delete table ip linuxnet_containers\n" and both.changes[0] == \
+        "delete table ip linuxnet_containers"
     gone = build_plan(None, None, False, INET, stale=old)
     assert gone.script == "delete table ip linuxnet_containers\n"

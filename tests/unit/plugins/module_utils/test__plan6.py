@@ -73,3 +73,39 @@ def test_hosts_files_carry_both_families():
 def test_uplinks_that_rely_on_router_advertisements_get_accept_ra_2():
     assert uplink_sysctls({"eth0": "1", "eth1": "0", "eth2": "2"}) == {
         "net.ipv6.conf.eth0.accept_ra": "2", "net.ipv6.conf.eth2.accept_ra": "2"}
+
+
+HOST_RESOLVERS = ("nameserver 127.0.0.53\nnameserver 192.0.2.53\nnameserver 2001:db8::53\n"
+                  "nameserver fe80::1%uplink0\nnameserver ::1\nsearch lab.example\n")
+
+
+def resolv_conf_of(network, endpoint=None):
+    spec = network_spec(dict(name="d", **network))
+    state = resolve_networks(State(), [spec], False, [], {}).state
+    item = dict({"name": "web", "network": "d"}, **(endpoint or {}))
+    state = resolve_endpoints(state, [endpoint_spec(item)], False, lambda p: True, {}).state
+    view = converged(state)
+    view = HostView(host_inode=1, links=view.links, namespaces=view.namespaces, inodes={}, files={},
+                    host_resolv_conf=HOST_RESOLVERS)
+    files_ = Planner(state, state, view).endpoint_files(state.endpoints["web"])
+    return files_["resolv.conf"], files_["hosts"]
+
+
+def nameservers(text):
+    return [line.split()[1] for line in text.splitlines() if line.startswith("nameserver ")]
+
+
+def test_default_resolvers_are_the_hosts_of_the_endpoints_families_never_loopback_link_local_or_the_gateway():
+    ipv4 = nameservers(resolv_conf_of({"subnet": "172.20.0.0/24"})[0])
+    dual = nameservers(resolv_conf_of({"subnet": "172.20.0.0/24", "enable_ipv6": True,
+                                       "ipv6_subnet": "fd00:6::/64"})[0])
+    only6 = nameservers(resolv_conf_of({"enable_ipv4": False, "enable_ipv6": True, "ipv6_subnet": "fd00:6::/64"})[0])
+    assert (ipv4, dual, only6) == (["192.0.2.53"], ["192.0.2.53", "2001:db8::53"], ["2001:db8::53"])
+    assert "fd00:6::1" not in only6 and "172.20.0.1" not in dual
+
+
+def test_ipv6_dns_and_etc_hosts_are_rendered_as_given():
+    conf, hosts = resolv_conf_of({"enable_ipv4": False, "enable_ipv6": True, "ipv6_subnet": "fd00:6::/64"},
+                                 {"dns": ["2001:db8::35", "192.0.2.35"], "etc_hosts": {"db.example": "fd00:9::5"}})
+    assert nameservers(conf) == ["2001:db8::35", "192.0.2.35"]  # explicit servers are kept whatever the family
+    assert "fd00:9::5\tdb.example\n" in hosts and "fd00:6::2\tweb\n" in hosts

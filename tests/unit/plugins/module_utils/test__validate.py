@@ -78,8 +78,8 @@ def test_endpoint_networks_get_eth_names_in_order():
      "used twice"),
     ({"name": "s", "netns_path": "relative/path"}, "netns_path", "absolute path"),
     ({"name": "s", "netns_path": "/proc/1/ns/net", "pid": 3}, "pid", "mutually exclusive"),
-    ({"name": "s", "dns": ["dns.example"]}, "dns", "not an IPv4 address"),
-    ({"name": "s", "etc_hosts": {"db": "nope"}}, "etc_hosts.db", "not an IPv4 address"),
+    ({"name": "s", "dns": ["dns.example"]}, "dns", "not an IPv4 or IPv6 address"),
+    ({"name": "s", "etc_hosts": {"db": "nope"}}, "etc_hosts.db", "not an IPv4 or IPv6 address"),
 ])
 def test_endpoint_bad_input_names_the_field(params, field, words):
     with pytest.raises(InvalidOption) as info:

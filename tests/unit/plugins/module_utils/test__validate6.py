@@ -78,3 +78,32 @@ def test_ipv6_published_ports():
     assert spec.allowed_sources == ("2001:db8::/32", "2001:db8::7/128")
     with pytest.raises(InvalidOption, match="host bits set"):
         publish_spec({"endpoint": "e", "ports": ["80"], "allowed_sources": ["2001:db8::1/32"]})
+
+
+# --- dns and etc_hosts take both families --------------------------------------------------------------
+def test_dns_and_etc_hosts_take_ipv6_addresses_normalised():
+    spec = endpoint_spec({"name": "web", "dns": ["2001:0db8::0053", "192.0.2.53", "::1"],
+                          "etc_hosts": {"db.example": "fd00:1:0::5", "old.example": "10.0.0.5"}})
+    assert spec.dns == ("2001:db8::53", "192.0.2.53", "::1")
+    assert spec.etc_hosts == (("db.example", "fd00:1::5"), ("old.example", "10.0.0.5"))
+
+
+@pytest.mark.parametrize("params, field, message", [
+    ({"dns": ["fe80::1"]}, "dns", "link-local or has a zone"),
+    ({"dns": ["fe80::1%eth0"]}, "dns", "fe80::1%eth0"),
+    ({"dns": ["2001:db8::53%eth0"]}, "dns", "has a zone"),
+    ({"dns": ["2001:db8::53%eth0\nnameserver 6.6.6.6"]}, "dns", "has a zone"),
+    ({"dns": ["2001:db8::53\n"]}, "dns", "not an IPv4 or IPv6 address"),
+    ({"dns": [" 2001:db8::53"]}, "dns", "not an IPv4 or IPv6 address"),
+    ({"dns": ["[2001:db8::53]"]}, "dns", "not an IPv4 or IPv6 address"),
+    ({"dns": ["2001:db8::53/64"]}, "dns", "not an IPv4 or IPv6 address"),
+    ({"dns": ["::"]}, "dns", "not a unicast address"),
+    ({"dns": ["ff02::1"]}, "dns", "not a unicast address"),
+    ({"etc_hosts": {"db": "fe80::5"}}, "etc_hosts.db", "link-local"),
+    ({"etc_hosts": {"db": "fd00::5%eth0"}}, "etc_hosts.db", "has a zone"),
+    ({"etc_hosts": {"db": "fd00::5 evil"}}, "etc_hosts.db", "not an IPv4 or IPv6 address"),
+])
+def test_bad_ipv6_dns_and_hosts_entries_name_the_field(params, field, message):
+    with pytest.raises(InvalidOption) as raised:
+        endpoint_spec(dict(params, name="web"))
+    assert raised.value.field == field and message in str(raised.value), str(raised.value)

@@ -1,0 +1,182 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) linuxnet.containers contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The netlink adapter's sockets and names: one rtnetlink socket per namespace (see _netlink), the ifname ->
+ifindex each namespace showed in this run, and the reads every part of the adapter shares."""
+
+from __future__ import annotations
+
+import errno
+import os
+import socket
+from collections import OrderedDict
+from typing import Callable, Dict, List, Optional
+
+from ansible_collections.linuxnet.containers.plugins.module_utils import _netns as netns
+from ansible_collections.linuxnet.containers.plugins.module_utils import _rtnl_codec as codec
+from ansible_collections.linuxnet.containers.plugins.module_utils._errors import KernelError
+from ansible_collections.linuxnet.containers.plugins.module_utils._netlink_parse import (
+    MAIN_TABLE,
+    Link,
+    addresses_by_index,
+    links_from,
+    split_cidr,
+)
+from ansible_collections.linuxnet.containers.plugins.module_utils._rtnl import Rtnl
+
+MAX_NAMESPACE_SOCKETS = 64  # one descriptor each; a run over hundreds of endpoints stays far from ulimit -n
+RT_SCOPE_UNIVERSE = 0
+CREATE = codec.NLM_F_CREATE | codec.NLM_F_EXCL
+REPLACE = codec.NLM_F_CREATE | codec.NLM_F_REPLACE
+
+
+class NetlinkBase:
+    """Sockets, names and the shared reads of Netlink. Call close() when done."""
+
+    def __init__(self, library: Optional[Callable] = None):
+        """Opens the host namespace's socket. `library`: what opens a socket (_rtnl.Rtnl by default; tests pass
+        a recording stand-in)."""
+        self._open = library or Rtnl
+        self._host_identity = netns.identity(netns.thread_netns())
+        self._host = self._open()
+        self._sockets: OrderedDict = OrderedDict()  # namespace identity -> socket, least recently used first
+        self._indexes: Dict[object, Dict[str, int]] = {}  # socket -> {ifname: ifindex} seen in this run
+
+    def close(self) -> None:
+        while self._sockets:
+            self._close(self._sockets.popitem()[1])
+        if self._host is not None:
+            self._close(self._host)
+            self._host = None
+
+    # sockets ------------------------------------------------------------------------------
+    def _ipr(self, path: Optional[str]):
+        """The socket of the namespace at path (None: the host's), opened on first use."""
+        if path is None:
+            return self._host
+        key = netns.identity(path)
+        if key == self._host_identity:
+            return self._host
+        if key in self._sockets:
+            self._sockets.move_to_end(key)
+            return self._sockets[key]
+        fd = netns.open_namespace(path)
+        try:
+            info = os.fstat(fd)
+            key = (info.st_dev, info.st_ino)
+            with netns.entered(fd, "open a netlink socket in %s" % path):
+                ipr = self._open()
+        finally:
+            os.close(fd)
+        self._keep(key, ipr)
+        return ipr
+
+    def _keep(self, key, ipr) -> None:
+        self._sockets[key] = ipr
+        while len(self._sockets) > MAX_NAMESPACE_SOCKETS:
+            self._close(self._sockets.popitem(last=False)[1])
+
+    def _close(self, ipr) -> None:
+        self._indexes.pop(ipr, None)
+        ipr.close()
+
+    def _forget(self, key) -> None:
+        """Close our socket in a namespace: an open socket would keep a namespace alive after its name goes."""
+        ipr = self._sockets.pop(key, None)
+        if ipr is not None:
+            self._close(ipr)
+
+    @staticmethod
+    def _where(path: Optional[str]) -> str:
+        return " in %s" % path if path else ""
+
+    # names and indexes --------------------------------------------------------------------
+    def _message(self, ifname: str, path: Optional[str]):
+        """The RTM_NEWLINK message of ifname (asked of the kernel now), or None when there is no such link."""
+        ipr = self._ipr(path)
+        message = ipr.get("look up %s%s" % (ifname, self._where(path)), codec.RTM_GETLINK,
+                          codec.link(ifname=ifname), ignore=(errno.ENODEV,))
+        names = self._indexes.setdefault(ipr, {})
+        if message is None:
+            names.pop(ifname, None)
+        else:
+            names[ifname] = message["index"]
+        return message
+
+    def _require(self, ifname: str, path: Optional[str]):
+        message = self._message(ifname, path)
+        if message is None:
+            raise no_such_link(ifname, self._where(path))
+        return message
+
+    def _index(self, ifname: str, path: Optional[str], required: bool = True) -> Optional[int]:
+        """ifname's index from this run's dumps and lookups, or asked of the kernel (None if gone, not required)."""
+        known = self._indexes.get(self._ipr(path), {}).get(ifname)
+        if known is not None:
+            return known
+        message = self._require(ifname, path) if required else self._message(ifname, path)
+        return message["index"] if message is not None else None
+
+    def _unlearn(self, path: Optional[str], *ifnames: str) -> None:
+        names = self._indexes.get(self._ipr(path), {})
+        for ifname in ifnames:
+            names.pop(ifname, None)
+
+    def _on(self, ifname: str, path: Optional[str], send: Callable[[int], object], required: bool = True):
+        """send(ifindex of ifname); once more with the kernel's index if the one we knew is gone (ENODEV)."""
+        cached = ifname in self._indexes.get(self._ipr(path), {})
+        index = self._index(ifname, path, required)
+        if index is None:
+            return None
+        try:
+            return send(index)
+        except KernelError as exc:
+            if not cached or exc.details.get("errno") != errno.ENODEV:
+                raise
+        self._unlearn(path, ifname)
+        index = self._index(ifname, path, required)
+        return send(index) if index is not None else None
+
+    def _set(self, what: str, ifname: str, path: Optional[str], **settings) -> None:
+        """RTM_SETLINK of ifname by name: up, mtu, address, master, alias, group (see _rtnl_codec.link)."""
+        done = self._ipr(path).request("%s %s%s" % (what, ifname, self._where(path)), codec.RTM_SETLINK,
+                                       codec.link(ifname=ifname, **settings), ignore=(errno.ENODEV,))
+        if not done:
+            raise no_such_link(ifname, self._where(path))
+
+    # reading ------------------------------------------------------------------------------
+    def _set_default_route(self, path: str, gateway: str, dev: str) -> None:
+        what = "route %s by default via %s on %s" % (path, gateway, dev)
+        self._on(dev, path, lambda index: self._ipr(path).request(
+            what, codec.RTM_NEWROUTE, codec.default_route(gateway, index, MAIN_TABLE), REPLACE))
+
+    def _add_address(self, ifname: str, cidr: str, path: Optional[str], **extra) -> None:
+        address, prefixlen = split_cidr(cidr)
+        what = "add %s to %s%s" % (cidr, ifname, self._where(path))
+        self._on(ifname, path, lambda index: self._ipr(path).request(
+            what, codec.RTM_NEWADDR, codec.address(index, address, prefixlen, **extra), CREATE,
+            ignore=(errno.EEXIST,)))
+
+    def _routes(self, path: Optional[str], family: int, what: str) -> List:
+        """The routes of a family (AF_UNSPEC: IPv4 and IPv6 in one dump; other families left out)."""
+        messages = self._ipr(path).dump(what, codec.RTM_GETROUTE, codec.rtmsg(family))
+        return [m for m in messages if m["family"] in ((family,) if family else (socket.AF_INET, socket.AF_INET6))]
+
+    def _dump_links(self, path: Optional[str], what: str) -> List:
+        ipr = self._ipr(path)
+        messages = ipr.dump(what, codec.RTM_GETLINK, codec.ifinfomsg())
+        self._indexes[ipr] = {message.get_attr("IFLA_IFNAME"): message["index"] for message in messages}
+        return messages
+
+    def _links(self, path: Optional[str]) -> Dict[str, Link]:
+        """Links with their IPv4 and global IPv6 addresses: one link dump, one address dump of both families."""
+        what = "read links%s" % self._where(path)
+        messages = self._dump_links(path, what)
+        addresses = self._ipr(path).dump(what, codec.RTM_GETADDR, codec.ifaddrmsg(socket.AF_UNSPEC))
+        return links_from(messages, addresses_by_index(m for m in addresses if m["family"] == socket.AF_INET),
+                          addresses_by_index(m for m in addresses if m["family"] == socket.AF_INET6
+                                             and m["scope"] == RT_SCOPE_UNIVERSE))  # link-local: the kernel's
+
+
+def no_such_link(ifname: str, where: str) -> KernelError:
+    return KernelError("interface %s does not exist%s" % (ifname, where), errno=errno.ENODEV)

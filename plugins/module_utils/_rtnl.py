@@ -1,0 +1,156 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) linuxnet.containers contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""A small rtnetlink client: one AF_NETLINK/NETLINK_ROUTE socket, bound to the network namespace the
+calling thread is in when it is opened (the kernel keeps it there).
+
+Every request carries its own sequence number; requests that change something ask for an acknowledgement
+(NLM_F_ACK) and an NLMSG_ERROR with an errno becomes a KernelError carrying that errno; dumps are read,
+datagram by datagram, up to NLMSG_DONE, and redone when the kernel flags one as interrupted by a change.
+Several changes can go out in one datagram (`batch`): the kernel handles them in order and acknowledges each.
+The bytes are _rtnl_codec's.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import threading
+from typing import Iterable, List, Optional, Sequence, Tuple
+
+from ansible_collections.linuxnet.containers.plugins.module_utils import _rtnl_codec as codec
+from ansible_collections.linuxnet.containers.plugins.module_utils._errors import KernelError
+
+NETLINK_ROUTE = 0
+RECV_SIZE = 1 << 18        # a dump datagram is at most 32 KiB (up to a few pages on big-page machines)
+BUFFER_SIZE = 1 << 20      # queue room for a batch's acknowledgements
+BATCH = 64                 # requests per datagram in a batch
+DUMP_ATTEMPTS = 5
+_LOCAL = threading.local()
+
+
+class Rtnl:
+    """A netlink route socket in the current thread's network namespace. close() when done."""
+
+    def __init__(self, sock=None):
+        """`sock`: an open socket to talk over (tests); a new NETLINK_ROUTE one by default."""
+        self._sock = sock if sock is not None else _open()
+        self._seq = 0
+
+    def close(self) -> None:
+        if self._sock is not None:
+            self._sock.close()
+            self._sock = None
+
+    def _next(self) -> int:
+        self._seq = (self._seq + 1) & 0xFFFFFFFF or 1
+        return self._seq
+
+    def _send(self, data: bytes) -> None:
+        self._sock.send(data)
+
+    def _replies(self, what: str, first: int, last: int) -> Iterable[Tuple[int, int, int, bytes]]:
+        """(type, flags, seq, payload) of the kernel's messages for sequence numbers first..last, as they come;
+        anything older (left over from an earlier request) is skipped."""
+        while True:
+            buffer = _buffer()
+            size = self._sock.recv_into(buffer)
+            try:
+                replies = codec.split(bytes(memoryview(buffer)[:size]))
+            except codec.CodecError as exc:
+                raise KernelError("%s: the kernel's answer could not be read (%s)" % (what, exc)) from None
+            for reply in replies:
+                if first <= reply[2] <= last:
+                    yield reply
+
+    def request(self, what: str, msg_type: int, payload: bytes, flags: int = 0,
+                ignore: Sequence[int] = ()) -> bool:
+        """Send one change and wait for its acknowledgement; False when refused with an errno in `ignore`."""
+        return self.batch(what, [(msg_type, payload, flags)], ignore)[0]
+
+    def batch(self, what: str, requests: Sequence[Tuple[int, bytes, int]], ignore: Sequence[int] = ()) -> List[bool]:
+        """Send changes (type, payload, flags), BATCH to a datagram, each acknowledged; one True per request
+        done, False per one refused with an errno in `ignore`. Another refusal raises KernelError once all
+        of the datagram's answers are read (the kernel goes on with the requests after a refused one)."""
+        done: List[bool] = []
+        for start in range(0, len(requests), BATCH):
+            chunk = requests[start:start + BATCH]
+            first = self._seq + 1
+            data = b"".join(codec.nlmsg(msg_type, codec.NLM_F_REQUEST | codec.NLM_F_ACK | flags, self._next(),
+                                        payload) for msg_type, payload, flags in chunk)
+            self._send(data)
+            answers = {}
+            for msg_type, _flags, seq, body in self._replies(what, first, self._seq):
+                if msg_type == codec.NLMSG_ERROR:
+                    answers[seq] = codec.error_code(body)
+                    if len(answers) == len(chunk):
+                        break
+            codes = [answers[first + offset] for offset in range(len(chunk))]
+            failed = [code for code in codes if code and code not in ignore]
+            if failed:
+                raise KernelError("%s: %s" % (what, os.strerror(failed[0])), errno=failed[0])
+            done += [code == 0 for code in codes]
+        return done
+
+    def get(self, what: str, msg_type: int, payload: bytes, ignore: Sequence[int] = ()) -> Optional[codec.Message]:
+        """One object (e.g. RTM_GETLINK of a name); None when refused with an errno in `ignore`."""
+        seq = self._next()
+        self._send(codec.nlmsg(msg_type, codec.NLM_F_REQUEST, seq, payload))
+        for reply_type, flags, _seq, body in self._replies(what, seq, seq):
+            if reply_type == codec.NLMSG_ERROR:
+                code = codec.error_code(body)
+                if code in ignore:
+                    return None
+                raise KernelError("%s: %s" % (what, os.strerror(code)), errno=code)
+            return _decoded(what, reply_type, body, flags, seq)
+        return None  # not reached: _replies reads until an answer comes
+
+    def dump(self, what: str, msg_type: int, payload: bytes) -> List[codec.Message]:
+        """Every object of a kind (RTM_GETLINK, RTM_GETADDR ... with NLM_F_DUMP), in the kernel's order."""
+        for _attempt in range(DUMP_ATTEMPTS):
+            seq = self._next()
+            self._send(codec.nlmsg(msg_type, codec.NLM_F_REQUEST | codec.NLM_F_DUMP, seq, payload))
+            messages: List[codec.Message] = []
+            interrupted = False
+            for reply_type, flags, _seq, body in self._replies(what, seq, seq):
+                interrupted = interrupted or bool(flags & codec.NLM_F_DUMP_INTR)
+                if reply_type in (codec.NLMSG_DONE, codec.NLMSG_ERROR):
+                    code = codec.error_code(body) if len(body) >= 4 else 0
+                    if code:
+                        raise KernelError("%s: %s" % (what, os.strerror(code)), errno=code)
+                    break
+                message = _decoded(what, reply_type, body, flags, seq)
+                if message is not None:
+                    messages.append(message)
+            if not interrupted:
+                return messages
+        raise KernelError("%s: the kernel's answer kept changing while read" % what)
+
+
+def _buffer() -> bytearray:
+    """This thread's receive buffer: one for all sockets (answers are copied out at once), none per datagram."""
+    if not hasattr(_LOCAL, "buffer"):
+        _LOCAL.buffer = bytearray(RECV_SIZE)
+    return _LOCAL.buffer
+
+
+def _open() -> socket.socket:
+    try:
+        sock = socket.socket(socket.AF_NETLINK, socket.SOCK_RAW | socket.SOCK_CLOEXEC, NETLINK_ROUTE)
+    except OSError as exc:
+        raise KernelError("open a netlink socket: %s" % os.strerror(exc.errno or 0), errno=exc.errno) from None
+    try:
+        for option in (socket.SO_SNDBUF, socket.SO_RCVBUF):
+            sock.setsockopt(socket.SOL_SOCKET, option, BUFFER_SIZE)
+        sock.bind((0, 0))
+    except OSError as exc:
+        sock.close()
+        raise KernelError("bind a netlink socket: %s" % os.strerror(exc.errno or 0), errno=exc.errno) from None
+    return sock
+
+
+def _decoded(what: str, msg_type: int, body: bytes, flags: int, seq: int) -> Optional[codec.Message]:
+    try:
+        return codec.decode(msg_type, body, flags, seq)
+    except codec.CodecError as exc:
+        raise KernelError("%s: the kernel's answer could not be read (%s)" % (what, exc)) from None

@@ -1,0 +1,313 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) linuxnet.containers contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""rtnetlink messages as bytes and back (pure; the socket is _rtnl's).
+
+Packs nlmsghdr, the fixed headers (ifinfomsg, ifaddrmsg, rtmsg, ndmsg) and nested rtattrs with `struct`, and
+decodes only the attributes this collection reads. A decoded message is a `Message`: header fields by key
+(message["index"]) and attributes by name (message.get_attr("IFLA_IFNAME")), nested ones as Messages too.
+Input that does not add up (truncated, lengths past the end, a u32 of 3 bytes) raises CodecError.
+"""
+
+from __future__ import annotations
+
+import socket
+import struct
+from typing import Dict, Iterator, List, Optional, Tuple
+
+NLMSG = struct.Struct("=IHHII")       # len, type, flags, seq, port id
+RTATTR = struct.Struct("=HH")         # len, type
+NLMSG_ERROR, NLMSG_DONE = 2, 3
+NLM_F_REQUEST, NLM_F_MULTI, NLM_F_ACK, NLM_F_DUMP_INTR = 0x1, 0x2, 0x4, 0x10
+NLM_F_DUMP, NLM_F_REPLACE, NLM_F_EXCL, NLM_F_CREATE, NLM_F_APPEND = 0x300, 0x100, 0x200, 0x400, 0x800
+NLA_F_NESTED, NLA_TYPE_MASK = 0x8000, 0x3FFF
+RTM_NEWLINK, RTM_DELLINK, RTM_GETLINK, RTM_SETLINK = 16, 17, 18, 19
+RTM_NEWADDR, RTM_DELADDR, RTM_GETADDR = 20, 21, 22
+RTM_NEWROUTE, RTM_DELROUTE, RTM_GETROUTE = 24, 25, 26
+RTM_NEWNEIGH, RTM_DELNEIGH, RTM_GETNEIGH = 28, 29, 30
+IFF_UP = 0x1
+
+# the fixed header after nlmsghdr, per message type: its struct and field names (pyroute2's names)
+IFINFO = (struct.Struct("=BxHiII"), ("family", "ifi_type", "index", "flags", "change"))
+IFADDR = (struct.Struct("=BBBBi"), ("family", "prefixlen", "flags", "scope", "index"))
+RTMSG = (struct.Struct("=BBBBBBBBI"),
+         ("family", "dst_len", "src_len", "tos", "table", "proto", "scope", "type", "flags"))
+NDMSG = (struct.Struct("=BxxxiHBB"), ("family", "ifindex", "state", "flags", "ndm_type"))
+ERRMSG = struct.Struct("=i")
+
+# attribute tables: number -> (name, decoder); a decoder is a name below or a nested table
+BRPORT = {4: ("IFLA_BRPORT_MODE", "u8"), 33: ("IFLA_BRPORT_ISOLATED", "u8")}
+VXLAN = {1: ("IFLA_VXLAN_ID", "u32"), 4: ("IFLA_VXLAN_LOCAL", "ip"), 7: ("IFLA_VXLAN_LEARNING", "u8"),
+         15: ("IFLA_VXLAN_PORT", "be16")}
+IFLA: Dict[int, Tuple[str, object]] = {
+    1: ("IFLA_ADDRESS", "mac"), 3: ("IFLA_IFNAME", "str"), 4: ("IFLA_MTU", "u32"), 5: ("IFLA_LINK", "u32"),
+    10: ("IFLA_MASTER", "u32"), 18: ("IFLA_LINKINFO", "linkinfo"), 20: ("IFLA_IFALIAS", "str"),
+    27: ("IFLA_GROUP", "u32"), 28: ("IFLA_NET_NS_FD", "u32"), 37: ("IFLA_LINK_NETNSID", "s32"),
+}
+LINKINFO = {1: ("IFLA_INFO_KIND", "str"), 2: ("IFLA_INFO_DATA", None), 4: ("IFLA_INFO_SLAVE_KIND", "str"),
+            5: ("IFLA_INFO_SLAVE_DATA", None)}
+INFO_DATA = {"vxlan": VXLAN, "veth": {1: ("VETH_INFO_PEER", "peer")}}
+SLAVE_DATA = {"bridge": BRPORT}
+IFA = {1: ("IFA_ADDRESS", "ip"), 2: ("IFA_LOCAL", "ip"), 3: ("IFA_LABEL", "str"), 4: ("IFA_BROADCAST", "ip"),
+       8: ("IFA_FLAGS", "u32")}
+RTA = {1: ("RTA_DST", "ip"), 4: ("RTA_OIF", "u32"), 5: ("RTA_GATEWAY", "ip"), 6: ("RTA_PRIORITY", "u32"),
+       7: ("RTA_PREFSRC", "ip"), 15: ("RTA_TABLE", "u32")}
+NDA = {1: ("NDA_DST", "ip"), 2: ("NDA_LLADDR", "mac")}
+NAMES = {table_name: {name: number for number, (name, _decoder) in table.items()}
+         for table_name, table in (("IFLA", IFLA), ("IFA", IFA), ("RTA", RTA), ("NDA", NDA), ("LINKINFO", LINKINFO),
+                                   ("BRPORT", BRPORT), ("VXLAN", VXLAN))}
+# message type -> (fixed header, attribute table)
+LAYOUT = {RTM_NEWLINK: (IFINFO, IFLA), RTM_DELLINK: (IFINFO, IFLA), RTM_GETLINK: (IFINFO, IFLA),
+          RTM_SETLINK: (IFINFO, IFLA), RTM_NEWADDR: (IFADDR, IFA), RTM_DELADDR: (IFADDR, IFA),
+          RTM_GETADDR: (IFADDR, IFA), RTM_NEWROUTE: (RTMSG, RTA), RTM_DELROUTE: (RTMSG, RTA),
+          RTM_GETROUTE: (RTMSG, RTA), RTM_NEWNEIGH: (NDMSG, NDA), RTM_DELNEIGH: (NDMSG, NDA),
+          RTM_GETNEIGH: (NDMSG, NDA)}
+
+
+class CodecError(ValueError):
+    """Bytes that are no well-formed rtnetlink message."""
+
+
+class Message:
+    """A decoded message (or nested attribute set): header fields by key, attributes through get_attr()."""
+
+    __slots__ = ("type", "flags", "seq", "fields", "attrs")
+
+    def __init__(self, fields=None, attrs=None, msg_type=0, flags=0, seq=0):
+        self.fields: Dict[str, int] = fields or {}
+        self.attrs: Dict[str, object] = attrs or {}
+        self.type, self.flags, self.seq = msg_type, flags, seq
+
+    def __getitem__(self, key: str) -> int:
+        return self.fields[key]
+
+    def get(self, key: str, default=None):
+        return self.fields.get(key, default)
+
+    def get_attr(self, name: str):
+        return self.attrs.get(name)
+
+    def __eq__(self, other) -> bool:
+        return isinstance(other, Message) and (self.type, self.flags, self.fields, self.attrs) == \
+            (other.type, other.flags, other.fields, other.attrs)
+
+    def __repr__(self) -> str:
+        return "Message(%r, %r, type=%d)" % (self.fields, self.attrs, self.type)
+
+
+def align(length: int) -> int:
+    return (length + 3) & ~3
+
+
+# encoding ------------------------------------------------------------------------------------
+def rtattr(number: int, payload: bytes) -> bytes:
+    length = RTATTR.size + len(payload)
+    return RTATTR.pack(length, number) + payload + b"\0" * (align(length) - length)
+
+
+def nested(number: int, *attrs: bytes) -> bytes:
+    return rtattr(number | NLA_F_NESTED, b"".join(attrs))
+
+
+def u8(number: int, value: int) -> bytes:
+    return rtattr(number, struct.pack("=B", value))
+
+
+def u32(number: int, value: int) -> bytes:
+    return rtattr(number, struct.pack("=I", value))
+
+
+def be16(number: int, value: int) -> bytes:
+    return rtattr(number, struct.pack("!H", value))
+
+
+def string(number: int, value: str) -> bytes:
+    return rtattr(number, value.encode() + b"\0")
+
+
+def mac(number: int, value: str) -> bytes:
+    return rtattr(number, bytes.fromhex(value.replace(":", "")))
+
+
+def ip(number: int, value: str) -> bytes:
+    return rtattr(number, socket.inet_pton(socket.AF_INET6 if ":" in value else socket.AF_INET, value))
+
+
+def ifinfomsg(family: int = 0, index: int = 0, flags: int = 0, change: int = 0) -> bytes:
+    return IFINFO[0].pack(family, 0, index, flags, change)
+
+
+def ifaddrmsg(family: int, prefixlen: int = 0, flags: int = 0, scope: int = 0, index: int = 0) -> bytes:
+    return IFADDR[0].pack(family, prefixlen, flags, scope, index)
+
+
+def rtmsg(family: int, dst_len: int = 0, table: int = 0, proto: int = 0, scope: int = 0, rtype: int = 0) -> bytes:
+    return RTMSG[0].pack(family, dst_len, 0, 0, table, proto, scope, rtype, 0)
+
+
+def ndmsg(family: int, ifindex: int = 0, state: int = 0, flags: int = 0) -> bytes:
+    return NDMSG[0].pack(family, ifindex, state, flags, 0)
+
+
+def nlmsg(msg_type: int, flags: int, seq: int, payload: bytes) -> bytes:
+    return NLMSG.pack(NLMSG.size + len(payload), msg_type, flags, seq, 0) + payload
+
+
+# decoding ------------------------------------------------------------------------------------
+def _scalar(kind: str, data: bytes):
+    if kind == "str":
+        return data.split(b"\0", 1)[0].decode("utf-8", "replace")
+    if kind == "mac":
+        return data.hex(":")
+    if kind == "ip":
+        if len(data) not in (4, 16):
+            raise CodecError("an address of %d bytes" % len(data))
+        return socket.inet_ntop(socket.AF_INET if len(data) == 4 else socket.AF_INET6, data)
+    layout = {"u8": "=B", "u32": "=I", "s32": "=i", "be16": "!H"}[kind]
+    if len(data) != struct.calcsize(layout):
+        raise CodecError("a %s of %d bytes" % (kind, len(data)))
+    return struct.unpack(layout, data)[0]
+
+
+def iter_attrs(data: bytes, offset: int = 0) -> Iterator[Tuple[int, bytes]]:
+    """(number without flags, payload) of each rtattr in data[offset:]."""
+    end = len(data)
+    while offset < end:
+        if end - offset < RTATTR.size:
+            raise CodecError("%d stray bytes after the attributes" % (end - offset))
+        length, number = RTATTR.unpack_from(data, offset)
+        if length < RTATTR.size or offset + length > end:
+            raise CodecError("an attribute of length %d at %d of %d bytes" % (length, offset, end))
+        yield number & NLA_TYPE_MASK, data[offset + RTATTR.size:offset + length]
+        offset += align(length)
+
+
+def decode_attrs(data: bytes, table: Dict[int, Tuple[str, object]], offset: int = 0) -> Dict[str, object]:
+    """The attributes of data[offset:] that `table` names, decoded (the loop of iter_attrs, inlined: a link
+    message carries some fifty attributes and this reads five of them)."""
+    found: Dict[str, object] = {}
+    end = len(data)
+    unpack = RTATTR.unpack_from
+    while offset < end:
+        if end - offset < 4:
+            raise CodecError("%d stray bytes after the attributes" % (end - offset))
+        length, number = unpack(data, offset)
+        if length < 4 or offset + length > end:
+            raise CodecError("an attribute of length %d at %d of %d bytes" % (length, offset, end))
+        entry = table.get(number & NLA_TYPE_MASK)
+        if entry is not None:
+            name, kind = entry
+            payload = data[offset + 4:offset + length]
+            if kind == "linkinfo":
+                found[name] = _linkinfo(payload)
+            elif kind == "peer":
+                found[name] = decode_body(payload, IFINFO, IFLA)
+            elif isinstance(kind, dict):
+                found[name] = Message(attrs=decode_attrs(payload, kind))
+            else:
+                found[name] = _scalar(kind, payload)
+        offset += (length + 3) & ~3
+    return found
+
+
+def _linkinfo(data: bytes) -> Message:
+    raw = dict(iter_attrs(data))
+    attrs = {name: _scalar("str", raw[number]) for number, (name, kind) in LINKINFO.items()
+             if kind == "str" and number in raw}
+    for number, kinds, key in ((2, INFO_DATA, "IFLA_INFO_KIND"), (5, SLAVE_DATA, "IFLA_INFO_SLAVE_KIND")):
+        table = kinds.get(attrs.get(key))
+        if number in raw and table is not None:
+            attrs[LINKINFO[number][0]] = Message(attrs=decode_attrs(raw[number], table))
+    return Message(attrs=attrs)
+
+
+def decode_body(data: bytes, header, table, msg_type: int = 0, flags: int = 0, seq: int = 0) -> Message:
+    layout, names = header
+    if len(data) < layout.size:
+        raise CodecError("a message body of %d bytes, %d needed" % (len(data), layout.size))
+    fields = dict(zip(names, layout.unpack_from(data)))
+    return Message(fields, decode_attrs(data, table, layout.size), msg_type, flags, seq)
+
+
+def split(data: bytes) -> List[Tuple[int, int, int, bytes]]:
+    """(type, flags, seq, payload) of each netlink message in one datagram."""
+    found = []
+    offset = 0
+    while offset < len(data):
+        if len(data) - offset < NLMSG.size:
+            raise CodecError("%d stray bytes after the messages" % (len(data) - offset))
+        length, msg_type, flags, seq, _port = NLMSG.unpack_from(data, offset)
+        if length < NLMSG.size or offset + length > len(data):
+            raise CodecError("a message of length %d at %d of %d bytes" % (length, offset, len(data)))
+        found.append((msg_type, flags, seq, data[offset + NLMSG.size:offset + length]))
+        offset += align(length)
+    return found
+
+
+def decode(msg_type: int, payload: bytes, flags: int = 0, seq: int = 0) -> Optional[Message]:
+    """The Message of an rtnetlink payload; None for a type this module does not know."""
+    layout = LAYOUT.get(msg_type)
+    if layout is None:
+        return None
+    return decode_body(payload, layout[0], layout[1], msg_type, flags, seq)
+
+
+def error_code(payload: bytes) -> int:
+    """The errno an NLMSG_ERROR (0: an acknowledgement) or an NLMSG_DONE carries, positive."""
+    if len(payload) < ERRMSG.size:
+        raise CodecError("an error message of %d bytes" % len(payload))  # NLMSG_DONE too: Linux 2.6+ sends one
+    return -ERRMSG.unpack_from(payload)[0]
+
+
+# the requests the adapter sends ----------------------------------------------------------------
+def link(index: int = 0, ifname: Optional[str] = None, up: Optional[bool] = None, mtu: Optional[int] = None,
+         address: Optional[str] = None, master: Optional[int] = None, alias: Optional[str] = None,
+         group: Optional[int] = None, netns_fd: Optional[int] = None, kind: Optional[str] = None,
+         data: bytes = b"", port: Optional[Dict[str, int]] = None) -> bytes:
+    """An ifinfomsg and its attributes: the link by index (or by ifname when index is 0), what to set,
+    `kind` with its IFLA_INFO_DATA payload, `port` as bridge port flags (IFLA_INFO_SLAVE_DATA)."""
+    flags, change = (IFF_UP if up else 0, IFF_UP) if up is not None else (0, 0)
+    attrs = [string(3, ifname) if ifname is not None else b"", u32(4, mtu) if mtu is not None else b"",
+             mac(1, address) if address else b"", u32(10, master) if master is not None else b"",
+             string(20, alias) if alias is not None else b"", u32(27, group) if group is not None else b"",
+             u32(28, netns_fd) if netns_fd is not None else b""]
+    if kind is not None:
+        attrs.append(nested(18, string(1, kind), nested(2, data) if data else b""))
+    if port:
+        attrs.append(nested(18, string(4, "bridge"),
+                            nested(5, *(u8(NAMES["BRPORT"][name], value) for name, value in sorted(port.items())))))
+    return ifinfomsg(0, index, flags, change) + b"".join(attrs)
+
+
+def veth_peer(peer: bytes) -> bytes:
+    """IFLA_INFO_DATA of a veth: the peer's ifinfomsg and attributes (link() of the peer)."""
+    return nested(1, peer)
+
+
+def vxlan(vni: int, local: str, port: int, learning: bool) -> bytes:
+    """IFLA_INFO_DATA of a VXLAN device."""
+    return u32(1, vni) + ip(4, local) + u8(7, int(learning)) + be16(15, port)
+
+
+def address(index: int, cidr_address: str, prefixlen: int, broadcast: Optional[str] = None, flags: int = 0) -> bytes:
+    family = socket.AF_INET6 if ":" in cidr_address else socket.AF_INET
+    attrs = ip(2, cidr_address) + ip(1, cidr_address) if family == socket.AF_INET else ip(1, cidr_address)
+    if broadcast:
+        attrs += ip(4, broadcast)
+    if flags > 0xFF:
+        attrs += u32(8, flags)
+    return ifaddrmsg(family, prefixlen, flags & 0xFF, 0, index) + attrs
+
+
+RT_SCOPE_UNIVERSE, RTPROT_BOOT, RTN_UNICAST = 0, 3, 1
+
+
+def default_route(gateway: str, oif: int, table: int) -> bytes:
+    """A unicast default route via gateway on oif in `table` (as `ip route replace default via ...`)."""
+    family = socket.AF_INET6 if ":" in gateway else socket.AF_INET
+    return rtmsg(family, 0, table if table < 256 else 252, RTPROT_BOOT, RT_SCOPE_UNIVERSE, RTN_UNICAST) + \
+        ip(5, gateway) + u32(4, oif) + u32(15, table)
+
+
+def fdb(ifindex: int, lladdr: str, dst: str, state: int = 0, flags: int = 0) -> bytes:
+    return ndmsg(7, ifindex, state, flags) + mac(2, lladdr) + ip(1, dst)
