@@ -25,6 +25,7 @@ from ansible_collections.linuxnet.containers.plugins.module_utils import _files 
 from ansible_collections.linuxnet.containers.plugins.module_utils import _limits as limits
 from ansible_collections.linuxnet.containers.plugins.module_utils import _restore as restore
 from ansible_collections.linuxnet.containers.plugins.module_utils import _sockets as sockets
+from ansible_collections.linuxnet.containers.plugins.module_utils import _teardown as teardown
 from ansible_collections.linuxnet.containers.plugins.module_utils._desired import (
     IPV6_FORWARD,
     desired_sysctls,
@@ -37,7 +38,8 @@ from ansible_collections.linuxnet.containers.plugins.module_utils._netlink_vxlan
 from ansible_collections.linuxnet.containers.plugins.module_utils._overlay import vxlan_ifname
 from ansible_collections.linuxnet.containers.plugins.module_utils._plan_overlay import network_actions
 from ansible_collections.linuxnet.containers.plugins.module_utils._nft import Nftables
-from ansible_collections.linuxnet.containers.plugins.module_utils._plan import Action, HostView, Planner, file_scope
+from ansible_collections.linuxnet.containers.plugins.module_utils._plan import Action, HostView, Planner
+from ansible_collections.linuxnet.containers.plugins.module_utils._plan_files import file_scope
 from ansible_collections.linuxnet.containers.plugins.module_utils._plan6 import uplink_sysctls
 from ansible_collections.linuxnet.containers.plugins.module_utils._resolve import Lookups, Resolution
 from ansible_collections.linuxnet.containers.plugins.module_utils._runner import Runner
@@ -57,6 +59,8 @@ class Adapters:
     port_owner: Callable[[str, Optional[str], int], Optional[str]] = sockets.listening_owner
     machine_id: Callable[[], str] = files.machine_id
     neigh_limit: Callable[[], Optional[int]] = lambda: None   # the host's gc_thresh3 (_limits.gc_thresh3)
+    netns_holders: Callable[[], teardown.Holders] = teardown.netns_holders   # what else holds namespaces
+    settle: Callable[..., List[str]] = teardown.wait_links_gone   # (host_links, ifnames) -> the ones still there
 
     @classmethod
     def real(cls, runner: Runner) -> "Adapters":
@@ -195,9 +199,9 @@ class Engine:
                           sysctls=wanted, collected=collected,
                           warnings=self._foreign_drop_warnings(new) + self._neigh_warnings(new))
         if not self.check_mode:
-            if actions or new.to_dict() != old.to_dict():
+            if actions or (new != old and new.to_dict() != old.to_dict()):   # == first: it is cheap
                 self.adapters.store.save(new)
-            self._apply(actions)
+            outcome.warnings += self._apply(actions)
             self._finish_removals(new)
         if kind.names_endpoints:
             outcome.inodes = {name: self.netlink.netns_inode(netns_path(name)) for name in resolution.touched
@@ -224,6 +228,7 @@ class Engine:
             actions += network_actions(planner, name)
         actions += planner.orphans()
         actions += planner.files()
+        actions += planner.settle()   # last, so the kernel's cleanup runs while the rest is applied
         return actions
 
     def _foreign_drop_warnings(self, state: State) -> List[str]:
@@ -269,9 +274,15 @@ class Engine:
 
     def _read(self, old: State, new: State, endpoint_scope, wanted: Dict[str, str], links) -> HostView:
         namespaces = {}
-        for name in sorted(endpoint_scope):
+        for name in sorted(endpoint_scope & set(new.endpoints)):
             path = netns_path(name)
             namespaces[name] = self.netlink.netns_view(path) if self._exists(path) else None
+        removed = sorted(endpoint_scope - set(new.endpoints))   # only whether their name exists matters
+        for name in removed:
+            inode = self.netlink.netns_inode(netns_path(name))
+            namespaces[name] = teardown.Named(inode) if inode is not None else None
+        named = {name: namespaces[name].inode for name in teardown.kernel_removals(old, new, removed)
+                 if namespaces[name] is not None}
         vxlans = sorted({vxlan_ifname(n.vni) for state in (old, new) for n in state.networks.values() if n.overlay})
         sources = set()
         for endpoint in new.endpoints.values():
@@ -289,6 +300,7 @@ class Engine:
             sysctls={key: self._sysctl(key) for key in wanted},
             host_resolv_conf=self.adapters.files.host_resolv_conf(),
             vxlans=self.netlink.vxlan_views(vxlans) if vxlans else {},
+            released=teardown.released(named, self.adapters.netns_holders(), removed) if named else set(),
         )
 
     def _sysctl(self, key: str) -> Optional[str]:
@@ -330,8 +342,11 @@ class Engine:
             "record": lambda: None,   # a change of the state alone: the store, saved before applying, holds it
         }
 
-    def _apply(self, actions: Sequence[Action]) -> None:
+    def _apply(self, actions: Sequence[Action]) -> List[str]:
+        """Apply in order; the warnings of what did not go as planned."""
         calls = self._calls()
+        warnings: List[str] = []
+        calls["wait_links_gone"] = lambda ifnames: warnings.extend(self._settle(ifnames))
         for batch in _batches(actions):
             try:
                 if len(batch) > 1:
@@ -342,6 +357,17 @@ class Engine:
                 raise
             except OSError as exc:
                 raise KernelError("%s failed: %s" % ("; ".join(a.text for a in batch), exc)) from None
+        return warnings
+
+    def _settle(self, ifnames: Sequence[str]) -> List[str]:
+        """Wait for the kernel's namespace cleanup to remove these host veths; delete what it left, and say so."""
+        left = self.adapters.settle(self.netlink.host_links, ifnames)
+        if not left:
+            return []
+        self.netlink.delete_links(left)
+        return ["the kernel had not removed veths %s %.0f s after their namespaces' names went (something still "
+                "holds the namespace: a process's open file or socket in it); they were deleted one by one instead"
+                % (", ".join(left), teardown.SETTLE_TIMEOUT)]
 
 
 def _batches(actions: Sequence[Action]) -> List[List[Action]]:

@@ -75,13 +75,21 @@ def render_resolv_conf(servers: Iterable[str], search: Iterable[str], options: I
     return "\n".join(lines) + "\n"
 
 
+HOSTS_HEAD = HEADER + "127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n"
+
+
+def hosts_line(address: str, names: Iterable[str]) -> str:
+    return "%s\t%s" % (address, " ".join(names))
+
+
+def render_hosts_lines(lines: List[str]) -> str:
+    """A hosts file of already formatted lines (hosts_line) after the localhost lines; order is kept."""
+    return HOSTS_HEAD + "\n".join(lines) + "\n" if lines else HOSTS_HEAD
+
+
 def render_hosts(entries: Iterable[Tuple[str, Iterable[str]]]) -> str:
     """`entries` are (address, names) pairs after the localhost lines; order is kept."""
-    lines = [HEADER.rstrip("\n"),
-             "127.0.0.1\tlocalhost",
-             "::1\tlocalhost ip6-localhost ip6-loopback"]
-    lines.extend("%s\t%s" % (address, " ".join(names)) for address, names in entries)
-    return "\n".join(lines) + "\n"
+    return render_hosts_lines([hosts_line(address, names) for address, names in entries])
 
 
 def read_text(path: str) -> Optional[str]:

@@ -85,7 +85,7 @@ NETWORKS = Kind(
     name="networks", key="name", batch_key="networks", single_key="network",
     parse=validate.network_spec,
     resolve=lambda state, specs, exclusive, where, host: resolve.resolve_networks(
-        state, specs, exclusive, host.host_routes(), where, host.host_routes6(), host.machine_id(), host.underlay),
+        state, specs, exclusive, host.host_routes, where, host.host_routes6, host.machine_id(), host.underlay),
     exists=lambda state, name: name in state.networks,
     on_host=lambda state, name, host: name in state.networks and state.networks[name].bridge in host.links,
     view=lambda state, name, inodes: views.network_view(state, name),

@@ -305,14 +305,16 @@ class State:
     def sharing_order(self, names) -> list:
         """`names` ordered so that a container-mode endpoint comes after the endpoint it shares."""
         ordered: list = []
+        placed: set = set()
 
         def visit(name: str, trail: tuple) -> None:
-            if name in ordered or name not in names:
+            if name in placed or name not in names:
                 return
             endpoint = self.endpoints[name]
             if endpoint.mode == "container" and endpoint.container not in trail:
                 visit(endpoint.container, trail + (name,))
             ordered.append(name)
+            placed.add(name)
 
         for name in sorted(names):
             visit(name, ())

@@ -13,7 +13,6 @@ import ipaddress
 from dataclasses import dataclass, field
 from typing import Any, Dict, List, Optional, Set
 
-from ansible_collections.linuxnet.containers.plugins.module_utils import _files as files
 from ansible_collections.linuxnet.containers.plugins.module_utils import _plan6 as plan6
 from ansible_collections.linuxnet.containers.plugins.module_utils._desired import route_localnet_key
 from ansible_collections.linuxnet.containers.plugins.module_utils._errors import Conflict
@@ -25,6 +24,7 @@ from ansible_collections.linuxnet.containers.plugins.module_utils._models import
     State,
     netns_path,
 )
+from ansible_collections.linuxnet.containers.plugins.module_utils._plan_files import FilePlan
 
 HOST_NETNS_SOURCE = "/proc/self/ns/net"
 
@@ -50,6 +50,7 @@ class HostView:
     sysctls: Dict[str, str] = field(default_factory=dict)
     host_resolv_conf: str = ""
     vxlans: Dict[str, Any] = field(default_factory=dict)   # VXLAN ifname -> _plan_overlay.VxlanView
+    released: Set[str] = field(default_factory=set)   # removed endpoints whose namespace dies with its name
 
 
 def bridge_mark(network: str) -> str:
@@ -85,7 +86,9 @@ class Planner:
         self.new = new
         self.view = view
         self.fresh: Set[str] = set()  # endpoints whose namespace this plan creates or re-binds
-        self._network_members: Optional[dict] = None
+        self.awaited: Set[str] = set()  # host veths the kernel removes with released namespaces (_teardown)
+        self._files: Optional[FilePlan] = None
+        self._veths_by_endpoint: Optional[Dict[str, Set[str]]] = None
 
     # networks -----------------------------------------------------------------------------
     def network(self, name: str) -> List[Action]:  # its overlay part: _plan_overlay.network_actions
@@ -152,6 +155,11 @@ class Planner:
         return actions
 
     def _remove_endpoint(self, name: str) -> List[Action]:
+        if name in self.view.released:   # the kernel destroys its veths with the namespace (_teardown)
+            veths = sorted(self._host_veths_of(name))
+            self.awaited.update(veths)
+            return [Action("remove_netns", {"name": name}, "remove namespace name %s%s" % (
+                netns_path(name), "; the kernel removes veth %s with it" % ", ".join(veths) if veths else ""))]
         actions = [Action("delete_link", {"ifname": ifname, "netns": None},
                           "delete veth %s of endpoint %s" % (ifname, name))
                    for ifname in sorted(self._host_veths_of(name))]
@@ -161,7 +169,13 @@ class Planner:
         return actions
 
     def _host_veths_of(self, name: str) -> Set[str]:
-        return {ifname for ifname, link in self.view.links.items() if marked_endpoint(link.alias) == name}
+        if self._veths_by_endpoint is None:   # one pass over the host's links per run, not one per endpoint
+            self._veths_by_endpoint = {}
+            for ifname, link in self.view.links.items():
+                owner = marked_endpoint(link.alias)
+                if owner is not None:
+                    self._veths_by_endpoint.setdefault(owner, set()).add(ifname)
+        return set(self._veths_by_endpoint.get(name, ()))
 
     def _namespace(self, desired: Endpoint, previous: Optional[Endpoint]) -> List[Action]:
         name = desired.name
@@ -304,6 +318,14 @@ class Planner:
                                       "set %s = 0 (no port published on 127.0.0.1 is left)" % key))
         return actions
 
+    def settle(self) -> List[Action]:
+        """After the rest of the plan: wait for the kernel to remove the veths of the released namespaces."""
+        if not self.awaited:
+            return []
+        return [Action("wait_links_gone", {"ifnames": sorted(self.awaited)},
+                       "wait until the kernel has removed the host end%s of %d veth%s with their namespaces" % (
+                           "s" if len(self.awaited) > 1 else "", len(self.awaited), "s" if len(self.awaited) > 1 else ""))]
+
     # leftovers ----------------------------------------------------------------------------
     def orphans(self) -> List[Action]:
         """Links marked as ours whose object the state no longer has (e.g. a run killed halfway)."""
@@ -319,82 +341,16 @@ class Planner:
                                       "delete leftover bridge %s of network %s" % (ifname, network)))
         return actions
 
-    # files --------------------------------------------------------------------------------
-    def _members(self) -> dict:
-        if self._network_members is None:
-            self._network_members = self.new.members()
-        return self._network_members
+    # files (_plan_files) ------------------------------------------------------------------
+    def _file_plan(self) -> FilePlan:
+        if self._files is None:
+            self._files = FilePlan(self.old, self.new, self.view)
+        return self._files
 
     def files(self) -> List[Action]:
         """The /etc/netns files of the endpoints the view read them for (see file_scope); the others stay."""
-        scope = set(self.view.files)
-        actions = []
-        for name in sorted(set(scope) & (set(self.old.endpoints) - set(self.new.endpoints))):
-            if self.view.files.get(name):
-                actions.append(Action("remove_endpoint_dir", {"name": name},
-                                      "remove %s" % files.endpoint_dir(name)))
-        for name in sorted(set(scope) & set(self.new.endpoints)):
-            endpoint = self.new.endpoints[name]
-            desired = self.endpoint_files(endpoint)
-            actual = self.view.files.get(name, {})
-            for filename in ("resolv.conf", "hosts"):
-                path = "%s/%s" % (files.endpoint_dir(name), filename)
-                if filename in desired and actual.get(filename) != desired[filename]:
-                    actions.append(Action("write_text", {"path": path, "content": desired[filename]},
-                                          "write %s" % path))
-                elif filename not in desired and filename in actual:
-                    actions.append(Action("remove_file", {"path": path}, "remove %s" % path))
-        return actions
+        return [Action(*item) for item in self._file_plan().actions()]
 
     def endpoint_files(self, endpoint: Endpoint) -> Dict[str, str]:
         """resolv.conf and hosts for an endpoint; container mode shares its target's, like Docker."""
-        if endpoint.mode == "container":
-            target = self.new.namespace_owner(endpoint.name)
-            return self.endpoint_files(target) if target else {}
-        if endpoint.mode == "host" and not (endpoint.dns or endpoint.etc_hosts or endpoint.dns_search
-                                            or endpoint.dns_options):
-            return {}
-        return {"resolv.conf": self._resolv_conf(endpoint), "hosts": self._hosts(endpoint)}
-
-    def _resolv_conf(self, endpoint: Endpoint) -> str:
-        servers, search, options = files.parse_resolv_conf(self.view.host_resolv_conf)
-        if endpoint.dns:
-            servers = list(endpoint.dns)
-        else:
-            servers = files.reachable_resolvers(servers, endpoint.mode != "host", files.families(endpoint))
-        return files.render_resolv_conf(servers, endpoint.dns_search or search, endpoint.dns_options or options)
-
-    def _hosts(self, endpoint: Endpoint) -> str:
-        entries, seen = [], set()
-        for attachment in endpoint.attachments:
-            for address in attachment.addresses:
-                entries.append((address, (endpoint.name,) + attachment.aliases))
-                seen.add(address)
-        for attachment in endpoint.attachments:
-            network = self.new.networks.get(attachment.network)
-            peers = [(name, peer.addresses, peer.aliases) for name, peer in self._members().get(attachment.network, ())]
-            peers += [(name, (address,), tuple(aliases)) for name, address, aliases in
-                      (network.remote_endpoints if network else ())]
-            for peer_name, addresses, aliases in peers:
-                for address in addresses:
-                    if peer_name == endpoint.name or address in seen:
-                        continue
-                    seen.add(address)
-                    entries.append((address, (peer_name,) + aliases))
-        entries.extend((address, (host,)) for host, address in endpoint.etc_hosts)
-        return files.render_hosts(entries)
-
-
-def file_scope(old: State, new: State, endpoints) -> Set[str]:
-    """Endpoints whose /etc/netns files a run must look at: those it reconciles or removes, every endpoint on a
-    network whose record or members changed (their hosts files list each other), and the sharers of all of
-    them (a container-mode endpoint has its target's files). The rest cannot have changed, so a run that
-    touches one endpoint reads and renders one endpoint's files, not every endpoint's."""
-    scope = set(endpoints) | (set(old.endpoints) - set(new.endpoints))
-    before, after = old.members(), new.members()
-    for network in set(before) | set(after) | set(old.networks) | set(new.networks):
-        if before.get(network) != after.get(network) or old.networks.get(network) != new.networks.get(network):
-            scope.update(name for name, _attachment in after.get(network, ()))
-    scope.update(name for name, endpoint in new.endpoints.items()
-                 if endpoint.mode == "container" and (new.namespace_owner(name) or endpoint).name in scope)
-    return scope
+        return self._file_plan().endpoint_files(endpoint)

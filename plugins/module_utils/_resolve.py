@@ -29,6 +29,7 @@ from ansible_collections.linuxnet.containers.plugins.module_utils._models import
     State,
     netns_path,
 )
+from ansible_collections.linuxnet.containers.plugins.module_utils._usage import Usage
 
 
 @dataclass(frozen=True)
@@ -71,10 +72,27 @@ def touched_and_removed(specs, key: str, kind: str, existing, exclusive: bool,
     return touched, removals
 
 
+class _Foreign:
+    """The host's routes that are none of our networks', iterated (and so read) only when a subnet is picked:
+    a run that keeps every subnet does not read the host's routing table (one IPv6 route per veth)."""
+
+    def __init__(self, routes, own: set):
+        self._routes = routes
+        self._own = own
+        self._found: Optional[List[str]] = None
+
+    def __iter__(self):
+        if self._found is None:
+            routes = self._routes() if callable(self._routes) else self._routes
+            self._found = [route for route in routes if route not in self._own]
+        return iter(self._found)
+
+
 def resolve_networks(state: State, specs: Sequence[NetworkSpec], exclusive: bool,
-                     host_routes: Sequence[str], where: Dict[str, str], host_routes6: Sequence[str] = (),
+                     host_routes, where: Dict[str, str], host_routes6=(),
                      machine_id: str = "", underlay: Callable[[], overlay.Underlay] = lambda: (None, {})) -> Resolution:
     """Apply network specs to `state`. `where` maps a network name to its field prefix ('networks[2].');
+    the host's routes are a sequence or a function returning one (called only when a subnet is picked);
     `machine_id` seeds the ULA pool of automatic IPv6 subnets; `underlay` answers for overlays."""
     new = state.copy()
     touched, removals = touched_and_removed(specs, "name", "network", state.networks, exclusive, where)
@@ -87,8 +105,7 @@ def resolve_networks(state: State, specs: Sequence[NetworkSpec], exclusive: bool
         new.networks.pop(name, None)
     own_subnets = {net.subnet for net in state.networks.values()} | \
         {net.ipv6_subnet for net in state.networks.values()}
-    foreign_routes = [route for route in host_routes if route not in own_subnets]
-    foreign_routes6 = [route for route in host_routes6 if route not in own_subnets]
+    foreign_routes, foreign_routes6 = _Foreign(host_routes, own_subnets), _Foreign(host_routes6, own_subnets)
     # Explicit subnets are claimed before any automatic choice, so a later item cannot lose its subnet.
     ordered = sorted((s for s in specs if s.state == "present"),
                      key=lambda s: (s.subnet is None, s.ipv6_subnet is None))
@@ -203,9 +220,11 @@ def resolve_endpoints(state: State, specs: Sequence[EndpointSpec], exclusive: bo
         new.endpoints.pop(spec.name, None)
     claims = _static_claims(new, present, where)
     resolve6.kept_claims(state, present, claims)
+    usage = Usage(new)   # kept in step with new.endpoints below
     for spec in present:
-        new.endpoints[spec.name] = _resolve_endpoint(new, state.endpoints.get(spec.name), spec, claims,
+        new.endpoints[spec.name] = _resolve_endpoint(new, state.endpoints.get(spec.name), spec, (claims, usage),
                                                      where.get(spec.name, ""))
+        usage.add(new.endpoints[spec.name])
     for spec in present:
         if spec.mode == "container" and spec.container not in new.endpoints:
             raise UnknownReference(where.get(spec.name, "") + "container",
@@ -275,17 +294,18 @@ def _static_claims(state: State, specs: Sequence[EndpointSpec], where: Dict[str,
     return claims
 
 
-def _resolve_endpoint(state: State, old: Optional[Endpoint], spec: EndpointSpec, claims: Dict[tuple, str],
+def _resolve_endpoint(state: State, old: Optional[Endpoint], spec: EndpointSpec, in_use: tuple,
                       prefix: str) -> Endpoint:
+    """`in_use`: (the batch's claims, the Usage index of `state`)."""
     attachments = []
     for attachment in spec.networks:
         network = state.networks[attachment.network]
         address = None
         if network.enable_ipv4:
-            address = attachment.ipv4_address or _kept_or_allocated(state, old, network, claims)
+            address = attachment.ipv4_address or _kept_or_allocated(old, network, in_use, 4)
         address6 = None
         if network.enable_ipv6:
-            address6 = attachment.ipv6_address or resolve6.kept_or_allocated6(state, old, network, claims)
+            address6 = attachment.ipv6_address or _kept_or_allocated(old, network, in_use, 6)
         attachments.append(Attachment(
             network=network.name,
             ifname=attachment.ifname,
@@ -306,18 +326,19 @@ def _resolve_endpoint(state: State, old: Optional[Endpoint], spec: EndpointSpec,
     )
 
 
-def _in_use(state: State, network: Network, claims: Dict[tuple, str], me: Optional[str] = None) -> set:
-    used = {a.ipv4_address for e in state.endpoints.values() for a in e.attachments if a.network == network.name}
-    used.update(key[-1] for key, owner in claims.items() if key[0] == network.name and len(key) == 2 and owner != me)
-    used.update(address for _name, address, _aliases in network.remote_endpoints)
-    return used
-
-
-def _kept_or_allocated(state: State, old: Optional[Endpoint], network: Network, claims: Dict[tuple, str]) -> str:
+def _kept_or_allocated(old: Optional[Endpoint], network: Network, in_use: tuple, family: int) -> str:
     """Keep the address an endpoint already has on this network, so re-runs never renumber it."""
+    claims, usage = in_use
     previous = old.attachment(network.name) if old else None
-    used = _in_use(state, network, claims, old.name if old else None)
-    if previous and previous.ipv4_address and previous.ipv4_address not in used and \
-            ipaddress.IPv4Address(previous.ipv4_address) in ipaddress.IPv4Network(network.subnet):
-        return previous.ipv4_address
-    return ipam.allocate(network.subnet, network.gateway, network.ip_range, used)
+    me = old.name if old else None
+    kept = previous and (previous.ipv4_address if family == 4 else previous.ipv6_address)
+    if family == 6:
+        if kept and not usage.taken(network, 6, kept, claims, me) and \
+                ipaddress.IPv6Address(kept) in ipaddress.IPv6Network(network.ipv6_subnet):
+            return kept
+        return ipam.allocate6(network.ipv6_subnet, network.ipv6_gateway, network.ipv6_ip_range,
+                              usage.used(network, 6, claims, me))
+    if kept and not usage.taken(network, 4, kept, claims, me) and \
+            ipaddress.IPv4Address(kept) in ipaddress.IPv4Network(network.subnet):
+        return kept
+    return ipam.allocate(network.subnet, network.gateway, network.ip_range, usage.used(network, 4, claims, me))

@@ -11,7 +11,7 @@ from typing import Dict, Optional, Sequence
 
 from ansible_collections.linuxnet.containers.plugins.module_utils import _ipam as ipam
 from ansible_collections.linuxnet.containers.plugins.module_utils._errors import Conflict, InvalidOption
-from ansible_collections.linuxnet.containers.plugins.module_utils._models import Endpoint, Network, NetworkSpec, State
+from ansible_collections.linuxnet.containers.plugins.module_utils._models import Network, NetworkSpec, State
 
 
 def overlapping(subnet: str, others: Sequence[Network], key: str = "ipv6_subnet") -> Optional[Network]:
@@ -119,16 +119,3 @@ def kept_claims(old: State, specs, claims: Dict[tuple, str]) -> None:
                 claims.setdefault((attachment.network, previous.ipv4_address), spec.name)
             if attachment.ipv6_address is None and previous.ipv6_address:
                 claims.setdefault((attachment.network, 6, previous.ipv6_address), spec.name)
-
-
-def kept_or_allocated6(state: State, old: Optional[Endpoint], network: Network, claims: Dict[tuple, str]) -> str:
-    """Keep the IPv6 address an endpoint already has on this network, so re-runs never renumber it."""
-    previous = old.attachment(network.name) if old else None
-    used = {a.ipv6_address for e in state.endpoints.values() for a in e.attachments
-            if a.network == network.name and a.ipv6_address}
-    used.update(key[2] for key, owner in claims.items() if key[0] == network.name and len(key) == 3
-                and owner != (old.name if old else None))
-    if previous and previous.ipv6_address and previous.ipv6_address not in used and \
-            ipaddress.IPv6Address(previous.ipv6_address) in ipaddress.IPv6Network(network.ipv6_subnet):
-        return previous.ipv6_address
-    return ipam.allocate6(network.ipv6_subnet, network.ipv6_gateway, network.ipv6_ip_range, used)

@@ -24,6 +24,30 @@ def _overlap(a, b) -> bool:
     return a[0] == b[0] and _same_addresses(a[1], b[1]) and a[2] <= b[3] and b[2] <= a[3]
 
 
+class _Claims:
+    """The host ports published so far in a resolution, indexed by (protocol, port): checking a new span costs
+    its own ports, not one comparison per publish on the host. `first` keeps the list order of the claims, so
+    a conflict names the same owner a walk of the list would."""
+
+    def __init__(self):
+        self._by_port: Dict[tuple, list] = {}
+        self._count = 0
+
+    def add(self, span, owner: str) -> None:
+        for number in range(span[2], span[3] + 1):
+            self._by_port.setdefault((span[0], number), []).append((self._count, span, owner))
+        self._count += 1
+
+    def first(self, span) -> Optional[tuple]:
+        """(span, owner) of the earliest claim overlapping `span`, or None."""
+        found = None
+        for number in range(span[2], span[3] + 1):
+            for item in self._by_port.get((span[0], number), ()):
+                if (found is None or item[0] < found[0]) and _overlap(span, item[1]):
+                    found = item
+        return found[1:] if found else None
+
+
 def _same_addresses(one: Optional[str], other: Optional[str]) -> bool:
     """Whether two host IPs of publishes share an address (None: all of both families; '::': all IPv6)."""
     if one is None or other is None or one == other:
@@ -43,9 +67,14 @@ def resolve_publishes(state: State, specs: Sequence[PublishSpec], exclusive: boo
     for spec in specs:
         if spec.state == "present":
             _check_target(state, spec, where.get(spec.endpoint, ""))
+    claims = _Claims()
+    for name, items in new.published.items():
+        for p in items:
+            claims.add(_spans(p.protocol, p.host_ip, p.host_port, p.count), name)
     for spec in specs:
         if spec.state == "present" and spec.ports:
-            new.published[spec.endpoint] = _publishes(state, new, spec, port_owner, where.get(spec.endpoint, ""))
+            new.published[spec.endpoint] = _publishes(state, new, spec, (port_owner, claims),
+                                                      where.get(spec.endpoint, ""))
     return Resolution(new, sorted(touched))
 
 
@@ -81,15 +110,15 @@ def _check_target(state: State, spec: PublishSpec, prefix: str) -> None:
                                 "publish on an address of the family the endpoint has, or leave the host IP out")
 
 
-def _publishes(old_state: State, new: State, spec: PublishSpec, port_owner, prefix: str) -> tuple:
+def _publishes(old_state: State, new: State, spec: PublishSpec, host, prefix: str) -> tuple:
+    """`host`: (port_owner, the _Claims so far, which this adds the spec's ports to)."""
+    port_owner, claimed = host
     target = new.namespace_owner(spec.endpoint)
     network = spec.network or target.attachments[0].network
     previous = old_state.published.get(spec.endpoint, ())
     sources = spec.allowed_sources if spec.allowed_sources is not None else \
         (previous[0].allowed_sources if previous else ())
     taken = {(p.protocol, p.host_ip, p.host_port) for p in spec.ports if p.host_port is not None}
-    claimed = [(_spans(p.protocol, p.host_ip, p.host_port, p.count), name)
-               for name, items in new.published.items() for p in items]
     result: List[Publish] = []
     for index, port in enumerate(spec.ports):
         field = "%sports[%d]" % (prefix, index)
@@ -99,17 +128,18 @@ def _publishes(old_state: State, new: State, spec: PublishSpec, port_owner, pref
                 _free_port(port, claimed, port_owner, field)
         taken.add((port.protocol, port.host_ip, host_port))
         span = _spans(port.protocol, port.host_ip, host_port, port.count)
-        for other, owner in claimed:
-            if _overlap(span, other):
-                raise Conflict("%s: host port %s/%d is already published by endpoint %s; choose another host port "
-                               "or unpublish it there" % (field, port.protocol, max(other[2], host_port), owner))
+        clash = claimed.first(span)
+        if clash:
+            other, owner = clash
+            raise Conflict("%s: host port %s/%d is already published by endpoint %s; choose another host port "
+                           "or unpublish it there" % (field, port.protocol, max(other[2], host_port), owner))
         if not _published_before(previous, port, host_port):
             for number in range(host_port, host_port + port.count):
                 owner = port_owner(port.protocol, port.host_ip, number)
                 if owner:
                     raise Conflict("%s: host port %s/%d is held by %s on the host; stop it or choose another host port"
                                    % (field, port.protocol, number, owner))
-        claimed.append((span, spec.endpoint))
+        claimed.add(span, spec.endpoint)
         result.append(Publish(endpoint=spec.endpoint, network=network, protocol=port.protocol, host_ip=port.host_ip,
                               host_port=host_port, container_port=port.container_port, count=port.count,
                               allowed_sources=sources))
@@ -139,7 +169,7 @@ def _free_port(port: PortSpec, claimed, port_owner, field: str) -> int:
         span = _spans(port.protocol, port.host_ip, first, port.count)
         if span[3] >= AUTO_PORTS.stop:
             break
-        if any(_overlap(span, other) for other, _owner in claimed):
+        if claimed.first(span):
             continue
         if any(port_owner(port.protocol, port.host_ip, n) for n in range(first, first + port.count)):
             continue

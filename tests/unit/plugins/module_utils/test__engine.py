@@ -4,12 +4,14 @@
 that the applied actions change, so a second run proves the plan converged."""
 import contextlib
 import dataclasses
+import functools
 import json
 
 import pytest
 
 from ansible_collections.linuxnet.containers.plugins.module_utils import _cli as cli
 from ansible_collections.linuxnet.containers.plugins.module_utils import _limits as limits
+from ansible_collections.linuxnet.containers.plugins.module_utils import _teardown as teardown
 from ansible_collections.linuxnet.containers.plugins.module_utils._engine import Adapters, Engine
 from ansible_collections.linuxnet.containers.plugins.module_utils._errors import Conflict, InvalidOption
 from ansible_collections.linuxnet.containers.plugins.module_utils._kinds import ENDPOINTS, NETWORKS, PUBLISHED
@@ -28,6 +30,9 @@ class FakeNetlink:
         self.sysctls = {"net.ipv4.ip_forward": "0"}
         self.calls = []
         self._inode = 100
+        self.veth_spaces = {}   # host ifname -> the namespace (its dict) its peer lives in
+        self.held = set()       # inodes of namespaces a process lives in (seen in /proc, netns_holders)
+        self.hidden = set()     # inodes held by something /proc does not show (another process's open socket)
 
     # reading
     def host_routes(self):
@@ -108,12 +113,23 @@ class FakeNetlink:
         self.namespaces["/run/netns/" + name] = source
 
     def remove_netns(self, name):
-        self.namespaces.pop("/run/netns/" + name, None)
+        """As the kernel does: a namespace nothing holds any more is destroyed, with both ends of its veths."""
+        space = self.namespaces.pop("/run/netns/" + name, None)
+        if space is None or any(other is space for other in self.namespaces.values()) or \
+                space["inode"] in self.held | self.hidden:
+            return
+        for ifname in [i for i, peer_space in self.veth_spaces.items() if peer_space is space]:
+            self.links.pop(ifname, None)
+            del self.veth_spaces[ifname]
+
+    def holders(self):
+        return set(self.held), {}
 
     def create_veth(self, host_ifname, peer_ifname, netns_path, mtu, mac, alias, master, isolated):
         self.calls.append("create_veth")
         self.links[host_ifname] = Link(host_ifname, len(self.links) + 10, "veth", mtu, "ee:ee:ee:ee:ee:ee", True, alias,
                                        master, (), isolated, hairpin=True)
+        self.veth_spaces[host_ifname] = self.namespaces[netns_path]
         self.namespaces[netns_path]["links"][peer_ifname] = Link(peer_ifname, 2, "veth", mtu, mac, True, None, None,
                                                                  (), None)
 
@@ -218,8 +234,11 @@ class FakeFiles:
 
 @pytest.fixture
 def host():
-    return Adapters(netlink=FakeNetlink(), nft=FakeNft(), store=FakeStore(), files=FakeFiles(),
-                    port_owner=lambda protocol, host_ip, port: "process sshd (pid 1)" if port == 22 else None)
+    netlink = FakeNetlink()
+    return Adapters(netlink=netlink, nft=FakeNft(), store=FakeStore(), files=FakeFiles(),
+                    port_owner=lambda protocol, host_ip, port: "process sshd (pid 1)" if port == 22 else None,
+                    netns_holders=netlink.holders,
+                    settle=functools.partial(teardown.wait_links_gone, timeout=0.5, sleep=lambda _seconds: None))
 
 
 def run(host, kind, *items, check=False, exclusive=False):
@@ -415,22 +434,27 @@ class Killed(Exception):
 
 def kill_at(host, op):
     """Make the adapter call `op` die as a run killed there would: nothing of it or after it happens."""
-    target = host.netlink if hasattr(host.netlink, op) else host.files
+    target = host.netlink if hasattr(host.netlink, op) else host.files if hasattr(host.files, op) else host
 
-    def die(**_kwargs):
+    def die(*_args, **_kwargs):
         raise Killed(op)
 
     setattr(target, op, die)
     return target, op
 
 
-@pytest.mark.parametrize("op", ["delete_link", "remove_netns", "remove_endpoint_dir"])
+@pytest.mark.parametrize("op", ["delete_link", "remove_netns", "remove_endpoint_dir", "settle"])
 @pytest.mark.parametrize("how", ["absent", "exclusive"])
 def test_a_teardown_killed_after_the_save_leaves_nothing_unowned(host, op, how):
     build(host)
     run(host, ENDPOINTS, {"name": "api", "network": "front"})
     assert "/etc/netns/api/hosts" in host.files.files
-    original = getattr(host.netlink if hasattr(host.netlink, op) else host.files, op)
+    if op == "delete_link":   # a process lives in the namespace: its veths are deleted, not left to the kernel
+        host.netlink.held.add(host.netlink.netns_inode("/run/netns/api"))
+    if op == "settle":   # killed while the kernel's cleanup is still to remove the veths
+        host.netlink.hidden.add(host.netlink.netns_inode("/run/netns/api"))
+    target = host.netlink if hasattr(host.netlink, op) else host.files if hasattr(host.files, op) else host
+    original = getattr(target, op)
     target, name = kill_at(host, op)
     if how == "absent":
         request = [{"name": "api", "state": "absent"}]
@@ -561,13 +585,43 @@ def test_one_new_endpoint_rewrites_its_peers_hosts_files_and_nothing_else(host):
     assert "172.20.0.3\tapi" in host.files.files["/etc/netns/side/hosts"]
 
 
-def test_removed_veths_go_to_the_kernel_in_one_batch(host):
+def test_a_teardown_leaves_the_veths_to_the_kernel_and_waits_for_them(host):
+    """Namespaces the collection made and nothing else holds: their names go, the kernel removes the veths in one
+    batch with them; the run waits until the host ends are gone. No namespace view is read."""
     build(host)
     run(host, ENDPOINTS, {"name": "a", "network": "front"}, {"name": "b", "network": "front"})
     host.netlink.calls.clear()
     gone = run(host, ENDPOINTS, {"name": "a", "state": "absent"}, {"name": "b", "state": "absent"},
                {"name": "web", "state": "absent"}, {"name": "side", "state": "absent"})
-    batches = [call for call in host.netlink.calls if call[0] == "delete_links"]
-    assert len(batches) == 1 and len(batches[0][1]) == 3
-    assert [a.op for a in gone.actions].count("delete_link") == 3   # each still reported on its own
+    ops = [a.op for a in gone.actions]
+    assert "delete_link" not in ops and ops.count("remove_netns") == 4 and ops[-1] == "wait_links_gone"
+    assert not [call for call in host.netlink.calls if call[0] in ("delete_links", "netns_view")]
+    assert any("the kernel removes veth lnv" in a.text for a in gone.actions) and not gone.warnings
     assert not [name for name in host.netlink.links if name.startswith("lnv")]
+    assert not run(host, ENDPOINTS, {"name": "x", "state": "absent"}).changed
+
+
+def test_a_namespace_something_else_holds_has_its_veths_deleted_in_one_batch(host):
+    build(host)
+    run(host, ENDPOINTS, {"name": "a", "network": "front"}, {"name": "b", "network": "front"})
+    host.netlink.held.update(host.netlink.netns_inode("/run/netns/" + name) for name in ("a", "b"))
+    host.netlink.calls.clear()
+    gone = run(host, ENDPOINTS, {"name": "a", "state": "absent"}, {"name": "b", "state": "absent"},
+               {"name": "web", "state": "absent"}, {"name": "side", "state": "absent"})
+    batches = [call for call in host.netlink.calls if call[0] == "delete_links"]
+    assert len(batches) == 1 and len(batches[0][1]) == 2
+    assert [a.op for a in gone.actions].count("delete_link") == 2   # each still reported on its own
+    assert [a.op for a in gone.actions][-1] == "wait_links_gone"    # web's veth goes with its namespace
+    assert not [name for name in host.netlink.links if name.startswith("lnv")] and not gone.warnings
+
+
+def test_veths_the_kernel_does_not_remove_in_time_are_deleted_with_a_warning(host):
+    build(host)
+    host.netlink.hidden.add(host.netlink.netns_inode("/run/netns/web"))   # e.g. another process's socket in it
+    veths = tuple(sorted(name for name in host.netlink.links if name.startswith("lnv")))
+    gone = run(host, ENDPOINTS, {"name": "web", "state": "absent"}, {"name": "side", "state": "absent"})
+    assert [a.op for a in gone.actions][-1] == "wait_links_gone"
+    assert len(gone.warnings) == 1 and "deleted one by one instead" in gone.warnings[0]
+    assert veths and ("delete_links", veths) in host.netlink.calls and veths[0] in gone.warnings[0]
+    assert not [name for name in host.netlink.links if name.startswith("lnv")]
+    assert not run(host, ENDPOINTS, {"name": "web", "state": "absent"}).changed

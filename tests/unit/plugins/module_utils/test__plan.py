@@ -139,3 +139,16 @@ def test_files_hosts_list_peers_and_aliases_and_drop_loopback_resolvers():
     assert planner.endpoint_files(state.endpoints["s"]) == files_b
     writes = [a.kwargs["path"] for a in planner.files()]
     assert "/etc/netns/s/hosts" in writes and "/etc/netns/a/resolv.conf" in writes
+
+
+def test_the_joined_hosts_block_renders_what_the_walk_over_every_peer_renders():
+    state = state_with({"name": "web", "network": "front"},
+                       {"name": "db", "network": "front", "etc_hosts": {"backup": "10.0.0.9"}},
+                       {"name": "api", "network": "front"})
+    planner = Planner(state, state, converged_view(state))
+    fast = {name: planner.endpoint_files(state.endpoints[name])["hosts"] for name in ("web", "db", "api")}
+    walked = Planner(state, state, converged_view(state))
+    walked.endpoint_files(state.endpoints["web"])
+    walked._files._blocks["front"] = None   # pylint: disable=protected-access
+    assert fast == {name: walked.endpoint_files(state.endpoints[name])["hosts"] for name in ("web", "db", "api")}
+    assert fast["db"].endswith("\n172.20.0.3\tdb\n172.20.0.4\tapi\n172.20.0.2\tweb\n10.0.0.9\tbackup\n")

@@ -188,3 +188,18 @@ def test_one_namespace_adopted_twice_in_a_batch(managed):
     with pytest.raises(InvalidOption) as info:
         adopting(managed, {"name": "a", "netns_path": "/run/netns/foreign"}, {"name": "b", "pid": 88})
     assert info.value.field == "pid" and "managed endpoint a" in info.value.msg
+
+
+def test_the_host_routes_are_read_only_when_a_subnet_is_picked():
+    reads = []
+
+    def routes():
+        reads.append("read")
+        return ["172.17.0.0/16"]
+
+    state = resolve_networks(State(), [network_spec({"name": "a"})], False, routes, {}, routes).state
+    assert state.networks["a"].subnet == "172.18.0.0/16" and reads == ["read"]
+    reads.clear()
+    again = resolve_networks(state, [network_spec({"name": "a"}), network_spec({"name": "b", "subnet": "10.9.0.0/24"})],
+                             False, routes, {}, routes).state
+    assert again.networks["a"] == state.networks["a"] and reads == []

@@ -1,0 +1,68 @@
+# Copyright (c) linuxnet.containers contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Which removed namespaces the kernel may clean up, what holds a namespace, and the bounded wait."""
+import os
+
+from ansible_collections.linuxnet.containers.plugins.module_utils import _teardown as teardown
+from ansible_collections.linuxnet.containers.plugins.module_utils._models import Endpoint, State
+
+
+def state(*endpoints):
+    return State(endpoints={e.name: e for e in endpoints})
+
+
+OWN = Endpoint("own", "bridge")
+NONE = Endpoint("job", "none")
+ADOPTED = Endpoint("adopted", "bridge", adopted="/proc/42/ns/net")
+HOSTED = Endpoint("hosted", "host")
+SIDE = Endpoint("side", "container", container="own")
+CHAIN = Endpoint("chain", "container", container="side")
+
+
+def test_only_namespaces_we_made_and_no_kept_endpoint_shares_go_to_the_kernel():
+    before = state(OWN, NONE, ADOPTED, HOSTED, SIDE)
+    assert teardown.kernel_removals(before, state(), ["own", "job", "adopted", "hosted", "side"]) == {"own", "job"}
+    assert teardown.kernel_removals(before, state(SIDE), ["own", "job"]) == {"job"}   # side keeps own's alive
+
+
+def test_a_chain_of_sharers_keeps_the_namespace_at_its_end():
+    before = state(OWN, SIDE, CHAIN)
+    assert teardown.kernel_removals(before, state(CHAIN), ["own", "side"]) == set()
+    assert teardown.kernel_removals(before, state(), ["own", "side", "chain"]) == {"own"}
+
+
+def test_released_needs_no_task_and_no_other_mount():
+    named = {"a": 10, "b": 11, "c": 12}
+    mounts = {10: {"/run/netns/a"}, 11: {"/run/netns/b", "/run/netns/foreign"}, 12: {"/run/netns/c", "/run/netns/a"}}
+    assert teardown.released(named, (set(), mounts), ["a", "b", "c"]) == {"a", "c"}
+    assert teardown.released(named, ({12}, mounts), ["a", "b", "c"]) == {"a"}
+    assert teardown.released({"c": 12}, (set(), mounts), ["c"]) == set()   # another name of it stays
+
+
+def test_holders_are_read_from_tasks_and_mountinfo(tmp_path):
+    for pid, tid in (("7", "7"), ("7", "8"), ("9", "9")):
+        os.makedirs(tmp_path / pid / "task" / tid / "ns")
+        (tmp_path / pid / "task" / tid / "ns" / "net").write_text("")
+    os.makedirs(tmp_path / "self")
+    (tmp_path / "self" / "mountinfo").write_text(
+        "22 1 0:4 net:[4026532001] /run/netns/web rw shared:5 - nsfs nsfs rw\n"
+        "23 1 0:4 net:[4026532001] /run/netns/side rw shared:5 - nsfs nsfs rw\n"
+        "24 1 8:1 / / rw - ext4 /dev/sda1 rw\n")
+    tasks, mounts = teardown.netns_holders(str(tmp_path))
+    assert tasks == {os.stat(tmp_path / p / "task" / t / "ns" / "net").st_ino for p, t in (("7", "7"), ("7", "8"),
+                                                                                           ("9", "9"))}
+    assert mounts == {4026532001: {"/run/netns/web", "/run/netns/side"}}
+
+
+def test_the_wait_ends_when_the_links_are_gone_or_at_the_deadline():
+    polls = [{"a": 1, "b": 1, "eth0": 1}, {"b": 1, "eth0": 1}, {"eth0": 1}]
+    now = [0.0]
+
+    def sleep(seconds):
+        now[0] += seconds
+
+    assert teardown.wait_links_gone(lambda: polls.pop(0), ["a", "b"], clock=lambda: now[0], sleep=sleep) == []
+    assert polls == [] and now[0] < 1
+    now[0] = 0.0
+    left = teardown.wait_links_gone(lambda: {"a": 1}, ["a", "b"], timeout=3, clock=lambda: now[0], sleep=sleep)
+    assert left == ["a"] and 3 <= now[0] < 3.1
