@@ -40,13 +40,10 @@ class Named:
 def kernel_removals(before: State, new: State, removed: Iterable[str]) -> Set[str]:
     """The removed endpoints whose namespace the collection made (its own mode, not adopted) and that no endpoint
     kept in `new` shares, directly or through a chain of container-mode endpoints."""
-    shared: Set[str] = set()
-    for endpoint in new.endpoints.values():
-        seen: Set[str] = set()
-        while endpoint is not None and endpoint.mode == "container" and endpoint.name not in seen:
-            seen.add(endpoint.name)
-            shared.add(endpoint.container)
-            endpoint = new.endpoints.get(endpoint.container) or before.endpoints.get(endpoint.container)
+    # A kept sharer's chain may pass through endpoints this run removes: walk it over both states.
+    both = State(endpoints={**before.endpoints, **new.endpoints})
+    shared = {owner.name for owner in (both.namespace_owner(name) for name in new.endpoints)
+              if owner is not None}
     found = set()
     for name in removed:
         endpoint = before.endpoints.get(name)
