@@ -366,7 +366,7 @@ class Engine:
             return []
         self.netlink.delete_links(left)
         return ["the kernel had not removed veths %s %.0f s after their namespaces' names went (something still "
-                "holds the namespace: a process's open file or socket in it); they were deleted one by one instead"
+                "holds the namespace: a process's open file or socket in it); they were deleted in one batch instead"
                 % (", ".join(left), teardown.SETTLE_TIMEOUT)]
 
 

@@ -621,7 +621,7 @@ def test_veths_the_kernel_does_not_remove_in_time_are_deleted_with_a_warning(hos
     veths = tuple(sorted(name for name in host.netlink.links if name.startswith("lnv")))
     gone = run(host, ENDPOINTS, {"name": "web", "state": "absent"}, {"name": "side", "state": "absent"})
     assert [a.op for a in gone.actions][-1] == "wait_links_gone"
-    assert len(gone.warnings) == 1 and "deleted one by one instead" in gone.warnings[0]
+    assert len(gone.warnings) == 1 and "deleted in one batch instead" in gone.warnings[0]
     assert veths and ("delete_links", veths) in host.netlink.calls and veths[0] in gone.warnings[0]
     assert not [name for name in host.netlink.links if name.startswith("lnv")]
     assert not run(host, ENDPOINTS, {"name": "web", "state": "absent"}).changed
