@@ -42,9 +42,11 @@ from ansible_collections.linuxnet.containers.plugins.module_utils._netlink_parse
     bridge_mac,
     broadcast_of,
     default_route,
+    ipv6_conf,
     linkinfo,
     main_table_destinations,
     port_flag,
+    route_localnet,
     split_cidr,
 )
 from ansible_collections.linuxnet.containers.plugins.module_utils._sysctl import sysctl_path
@@ -65,10 +67,12 @@ class Netlink(Netlink6):
     # reading ------------------------------------------------------------------------------
 
     def host_links(self) -> Dict[str, Link]:
-        links = self._links(None)
-        for ifname, link in links.items():
+        """The host's links; bridges with net.ipv4.conf.BRIDGE.route_localnet (from the same dump)."""
+        messages, links = self._read_links(None)
+        for message in messages:
+            link = links[message.get_attr("IFLA_IFNAME")]
             if link.kind == "bridge":
-                links[ifname] = dataclasses.replace(link, route_localnet=sysctl.route_localnet(ifname))
+                links[link.ifname] = dataclasses.replace(link, route_localnet=route_localnet(message))
         return links
 
     def host_routes(self) -> List[str]:
@@ -78,16 +82,20 @@ class Netlink(Netlink6):
     netns_identity = staticmethod(netns.identity)  # path -> (st_dev, st_ino), None likewise
 
     def netns_view(self, path: str) -> NetnsView:
-        """Links with their addresses, default routes and IPv6 settings of a namespace: three dumps."""
+        """Links with their addresses, default routes and IPv6 settings of a namespace: three dumps (the
+        interfaces' accept_ra and autoconf travel in the link dump), no switch into the namespace."""
         key = netns.identity(path)
         if key is None:
             raise KernelError("read %s: not a network namespace" % path, errno=errno.ENOENT)
-        links = self._links(path)
-        routes = self._routes(path, socket.AF_UNSPEC, "read routes in %s" % path)
+        ipr = self._socket(path, key)
+        messages, links = self._read_links(path, ipr)
+        routes = self._routes(path, socket.AF_UNSPEC, "read routes in %s" % path, ipr)
         gateway, dev = default_route([m for m in routes if m["family"] == socket.AF_INET],
                                      {link.index: name for name, link in links.items()})
         return self.view6(path, NetnsView(inode=key[1], links=links, default_gateway=gateway, default_dev=dev),
-                          routes6=[m for m in routes if m["family"] == socket.AF_INET6])
+                          routes6=[m for m in routes if m["family"] == socket.AF_INET6],
+                          ipv6_conf={m.get_attr("IFLA_IFNAME"): ipv6_conf(m) for m in messages
+                                     if m.get_attr("IFLA_IFNAME") != "lo"})
 
     # namespaces ---------------------------------------------------------------------------
     def create_netns(self, name: str) -> str:

@@ -15,7 +15,6 @@ from typing import Dict, List, Optional, Tuple
 
 from ansible_collections.linuxnet.containers.plugins.module_utils import _netns as namespaces
 from ansible_collections.linuxnet.containers.plugins.module_utils import _sysctl as sysctl
-from ansible_collections.linuxnet.containers.plugins.module_utils._errors import KernelError
 from ansible_collections.linuxnet.containers.plugins.module_utils._netlink_base import NetlinkBase
 from ansible_collections.linuxnet.containers.plugins.module_utils._netlink_parse import (
     MAIN_TABLE,
@@ -27,7 +26,6 @@ from ansible_collections.linuxnet.containers.plugins.module_utils._netlink_parse
 
 IFA_F_NODAD = 0x02
 RTPROT_RA = 9
-NAMESPACE_IPV6_CONF = ("accept_ra", "autoconf")  # set to 0 inside endpoints: no SLAAC, no router advertisements
 
 
 class Netlink6(NetlinkBase):
@@ -44,11 +42,12 @@ class Netlink6(NetlinkBase):
             routes6 = self._routes(path, socket.AF_INET6, "read IPv6 routes%s" % self._where(path))
         return default_route(routes6, names)
 
-    def view6(self, path: str, view: NetnsView, routes6: Optional[List] = None) -> NetnsView:
-        """A namespace's view with its IPv6 default route and its interfaces' accept_ra and autoconf."""
+    def view6(self, path: str, view: NetnsView, routes6: Optional[List],
+              ipv6_conf: Dict[str, Dict[str, str]]) -> NetnsView:
+        """A namespace's view with its IPv6 default route and its interfaces' accept_ra and autoconf (`ipv6_conf`,
+        read from the link dump: _netlink_parse.ipv6_conf)."""
         gateway6, dev6 = self.default_route6(path, {link.index: name for name, link in view.links.items()}, routes6)
-        return dataclasses.replace(view, default_gateway6=gateway6, default_dev6=dev6,
-                                   ipv6_conf=self.netns_ipv6_conf(path, sorted(set(view.links) - {"lo"})))
+        return dataclasses.replace(view, default_gateway6=gateway6, default_dev6=dev6, ipv6_conf=ipv6_conf)
 
     def ra_default_links(self) -> List[str]:
         """Host interfaces that hold a default route learned from a router advertisement."""
@@ -65,24 +64,6 @@ class Netlink6(NetlinkBase):
         self._set_default_route(netns, gateway, dev)
 
     # sysctls inside a namespace -------------------------------------------------------------
-    @staticmethod
-    def netns_ipv6_conf(path: str, ifnames) -> Dict[str, Dict[str, str]]:
-        """{ifname: {accept_ra, autoconf}} in the namespace at path (empty for an interface without IPv6)."""
-        found: Dict[str, Dict[str, str]] = {}
-        fd = namespaces.open_namespace(path)
-        try:
-            with namespaces.entered(fd, "read IPv6 settings in %s" % path):
-                for ifname in ifnames:
-                    found[ifname] = {}
-                    for leaf in NAMESPACE_IPV6_CONF:
-                        try:
-                            found[ifname][leaf] = sysctl.get_sysctl("/proc/sys/net/ipv6/conf/%s/%s" % (ifname, leaf))
-                        except KernelError:
-                            pass
-        finally:
-            os.close(fd)
-        return found
-
     @staticmethod
     def set_netns_ipv6_conf(netns: str, ifname: str, values: Dict[str, str]) -> None:
         """Write net.ipv6.conf.IFNAME.* inside the namespace at `netns`."""

@@ -10,7 +10,7 @@ import errno
 import os
 import socket
 from collections import OrderedDict
-from typing import Callable, Dict, List, Optional
+from typing import Callable, Dict, List, Optional, Tuple
 
 from ansible_collections.linuxnet.containers.plugins.module_utils import _netns as netns
 from ansible_collections.linuxnet.containers.plugins.module_utils import _rtnl_codec as codec
@@ -20,6 +20,7 @@ from ansible_collections.linuxnet.containers.plugins.module_utils._netlink_parse
     Link,
     addresses_by_index,
     links_from,
+    route_table,
     split_cidr,
 )
 from ansible_collections.linuxnet.containers.plugins.module_utils._rtnl import Rtnl
@@ -54,7 +55,10 @@ class NetlinkBase:
         """The socket of the namespace at path (None: the host's), opened on first use."""
         if path is None:
             return self._host
-        key = netns.identity(path)
+        return self._socket(path, netns.identity(path))
+
+    def _socket(self, path: str, key) -> object:
+        """The socket of the namespace at path whose identity is `key` (netns.identity, asked just now)."""
         if key == self._host_identity:
             return self._host
         if key in self._sockets:
@@ -157,25 +161,42 @@ class NetlinkBase:
             what, codec.RTM_NEWADDR, codec.address(index, address, prefixlen, **extra), CREATE,
             ignore=(errno.EEXIST,)))
 
-    def _routes(self, path: Optional[str], family: int, what: str) -> List:
-        """The routes of a family (AF_UNSPEC: IPv4 and IPv6 in one dump; other families left out)."""
-        messages = self._ipr(path).dump(what, codec.RTM_GETROUTE, codec.rtmsg(family))
-        return [m for m in messages if m["family"] in ((family,) if family else (socket.AF_INET, socket.AF_INET6))]
+    def _routes(self, path: Optional[str], family: int, what: str, ipr=None) -> List:
+        """The main table's routes of a family (AF_UNSPEC: IPv4 and IPv6 in one dump; other families left out).
+        The kernel leaves the other tables out itself where it can (strict checking, _rtnl); what it sends of
+        them, an older kernel's whole dump, is dropped here."""
+        ipr = ipr or self._ipr(path)
+        try:
+            messages = ipr.dump(what, codec.RTM_GETROUTE, codec.rtmsg(family, table=MAIN_TABLE))
+        except KernelError as exc:   # a family's dump of a table never made (an IPv4 main table with no route yet)
+            if exc.details.get("errno") != errno.ENOENT:
+                raise
+            return []
+        families = (family,) if family else (socket.AF_INET, socket.AF_INET6)
+        return [m for m in messages if m["family"] in families and route_table(m) == MAIN_TABLE]
 
-    def _dump_links(self, path: Optional[str], what: str) -> List:
-        ipr = self._ipr(path)
-        messages = ipr.dump(what, codec.RTM_GETLINK, codec.ifinfomsg())
+    def _dump_links(self, path: Optional[str], what: str, ipr=None) -> List:
+        """Every link's message, without the counters (RTEXT_FILTER_SKIP_STATS: the engine reads none)."""
+        ipr = ipr or self._ipr(path)
+        messages = ipr.dump(what, codec.RTM_GETLINK, codec.ifinfomsg() + codec.u32(
+            codec.IFLA_EXT_MASK, codec.RTEXT_FILTER_SKIP_STATS))
         self._indexes[ipr] = {message.get_attr("IFLA_IFNAME"): message["index"] for message in messages}
         return messages
 
     def _links(self, path: Optional[str]) -> Dict[str, Link]:
-        """Links with their IPv4 and global IPv6 addresses: one link dump, one address dump of both families."""
+        return self._read_links(path)[1]
+
+    def _read_links(self, path: Optional[str], ipr=None) -> Tuple[List, Dict[str, Link]]:
+        """(link messages, links with their IPv4 and global IPv6 addresses): one link dump, one address dump of
+        both families."""
         what = "read links%s" % self._where(path)
-        messages = self._dump_links(path, what)
-        addresses = self._ipr(path).dump(what, codec.RTM_GETADDR, codec.ifaddrmsg(socket.AF_UNSPEC))
-        return links_from(messages, addresses_by_index(m for m in addresses if m["family"] == socket.AF_INET),
-                          addresses_by_index(m for m in addresses if m["family"] == socket.AF_INET6
-                                             and m["scope"] == RT_SCOPE_UNIVERSE))  # link-local: the kernel's
+        ipr = ipr or self._ipr(path)
+        messages = self._dump_links(path, what, ipr)
+        addresses = ipr.dump(what, codec.RTM_GETADDR, codec.ifaddrmsg(socket.AF_UNSPEC))
+        return messages, links_from(
+            messages, addresses_by_index(m for m in addresses if m["family"] == socket.AF_INET),
+            addresses_by_index(m for m in addresses if m["family"] == socket.AF_INET6
+                               and m["scope"] == RT_SCOPE_UNIVERSE))  # link-local: the kernel's
 
 
 def no_such_link(ifname: str, where: str) -> KernelError:

@@ -16,6 +16,10 @@ from typing import Dict, Iterable, List, Optional, Tuple
 IFF_UP = 0x1
 MAIN_TABLE = 254
 BRIDGE_MAC_PREFIX = "02:6c:6e"  # locally administered; endpoints use 02:42:<IPv4>, so they never collide
+# where a link message's IFLA_AF_SPEC arrays hold the sysctls the engine compares (linux/ipv6.h DEVCONF_*;
+# linux/ip.h IPV4_DEVCONF_*, stored from index 0 for IPV4_DEVCONF_FORWARDING = 1)
+IPV6_CONF_INDEX = (("accept_ra", 3), ("autoconf", 5))
+IPV4_ROUTE_LOCALNET_INDEX = 26 - 1
 
 
 @dataclass(frozen=True)
@@ -83,12 +87,32 @@ def port_flag(message, name: str) -> Optional[bool]:
     return None if value is None else bool(value)
 
 
+def _af_conf(message, family: str, name: str) -> Tuple[int, ...]:
+    spec = message.get_attr("IFLA_AF_SPEC")
+    settings = spec.get_attr(family) if spec is not None else None
+    return (settings.get_attr(name) if settings is not None else None) or ()
+
+
+def ipv6_conf(message) -> Dict[str, str]:
+    """accept_ra and autoconf of a link as /proc/sys/net/ipv6/conf/IFNAME shows them, from the link message (the
+    kernel's values in the same dump); empty when the link has no IPv6 (then /proc/sys has no such directory)."""
+    conf = _af_conf(message, "AF_INET6", "IFLA_INET6_CONF")
+    return {leaf: str(conf[index]) for leaf, index in IPV6_CONF_INDEX if index < len(conf)}
+
+
+def route_localnet(message) -> Optional[bool]:
+    """net.ipv4.conf.IFNAME.route_localnet from the link message; None when the link has no IPv4 settings."""
+    conf = _af_conf(message, "AF_INET", "IFLA_INET_CONF")
+    return bool(conf[IPV4_ROUTE_LOCALNET_INDEX]) if len(conf) > IPV4_ROUTE_LOCALNET_INDEX else None
+
+
 def addresses_by_index(messages: Iterable) -> Dict[int, Tuple[str, ...]]:
     found: Dict[int, List[str]] = {}
     for message in messages:
         address = message.get_attr("IFA_LOCAL") or message.get_attr("IFA_ADDRESS")
         found.setdefault(message["index"], []).append("%s/%d" % (address, message["prefixlen"]))
-    return {index: tuple(sorted(cidrs, key=_cidr_key)) for index, cidrs in found.items()}
+    return {index: tuple(sorted(cidrs, key=_cidr_key)) if len(cidrs) > 1 else tuple(cidrs)
+            for index, cidrs in found.items()}
 
 
 def links_from(messages: Iterable, addresses: Dict[int, Tuple[str, ...]],

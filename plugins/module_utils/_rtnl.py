@@ -22,6 +22,8 @@ from ansible_collections.linuxnet.containers.plugins.module_utils import _rtnl_c
 from ansible_collections.linuxnet.containers.plugins.module_utils._errors import KernelError
 
 NETLINK_ROUTE = 0
+SOL_NETLINK = 270
+NETLINK_GET_STRICT_CHK = 12  # Linux 4.20+: dump requests are checked, and their header fields filter the dump
 RECV_SIZE = 1 << 18        # a dump datagram is at most 32 KiB (up to a few pages on big-page machines)
 BUFFER_SIZE = 1 << 20      # queue room for a batch's acknowledgements
 BATCH = 64                 # requests per datagram in a batch
@@ -146,6 +148,10 @@ def _open() -> socket.socket:
     except OSError as exc:
         sock.close()
         raise KernelError("bind a netlink socket: %s" % os.strerror(exc.errno or 0), errno=exc.errno) from None
+    try:  # e.g. a route dump of the main table alone; an older kernel sends everything, and the reader filters
+        sock.setsockopt(SOL_NETLINK, NETLINK_GET_STRICT_CHK, 1)
+    except OSError:
+        pass
     return sock
 
 

@@ -39,11 +39,18 @@ ERRMSG = struct.Struct("=i")
 BRPORT = {4: ("IFLA_BRPORT_MODE", "u8"), 33: ("IFLA_BRPORT_ISOLATED", "u8")}
 VXLAN = {1: ("IFLA_VXLAN_ID", "u32"), 4: ("IFLA_VXLAN_LOCAL", "ip"), 7: ("IFLA_VXLAN_LEARNING", "u8"),
          15: ("IFLA_VXLAN_PORT", "be16")}
+# IFLA_AF_SPEC: per address family, the interface's settings as /proc/sys/net/ipv{4,6}/conf/IFNAME shows them,
+# as one array of 32-bit values (IPv4: index IPV4_DEVCONF_* - 1; IPv6: index DEVCONF_*), in the same message
+AF_SPEC = {socket.AF_INET: ("AF_INET", {1: ("IFLA_INET_CONF", "s32s")}),
+           socket.AF_INET6: ("AF_INET6", {2: ("IFLA_INET6_CONF", "s32s")})}
 IFLA: Dict[int, Tuple[str, object]] = {
     1: ("IFLA_ADDRESS", "mac"), 3: ("IFLA_IFNAME", "str"), 4: ("IFLA_MTU", "u32"), 5: ("IFLA_LINK", "u32"),
     10: ("IFLA_MASTER", "u32"), 18: ("IFLA_LINKINFO", "linkinfo"), 20: ("IFLA_IFALIAS", "str"),
-    27: ("IFLA_GROUP", "u32"), 28: ("IFLA_NET_NS_FD", "u32"), 37: ("IFLA_LINK_NETNSID", "s32"),
+    26: ("IFLA_AF_SPEC", AF_SPEC), 27: ("IFLA_GROUP", "u32"), 28: ("IFLA_NET_NS_FD", "u32"),
+    29: ("IFLA_EXT_MASK", "u32"), 37: ("IFLA_LINK_NETNSID", "s32"),
 }
+IFLA_EXT_MASK = 29
+RTEXT_FILTER_SKIP_STATS = 1 << 3   # dumps leave out IFLA_STATS, IFLA_STATS64 and IPv6's counters
 LINKINFO = {1: ("IFLA_INFO_KIND", "str"), 2: ("IFLA_INFO_DATA", None), 4: ("IFLA_INFO_SLAVE_KIND", "str"),
             5: ("IFLA_INFO_SLAVE_DATA", None)}
 INFO_DATA = {"vxlan": VXLAN, "veth": {1: ("VETH_INFO_PEER", "peer")}}
@@ -154,7 +161,16 @@ def nlmsg(msg_type: int, flags: int, seq: int, payload: bytes) -> bytes:
 
 
 # decoding ------------------------------------------------------------------------------------
+_FIXED = {"u8": struct.Struct("=B"), "u32": struct.Struct("=I"), "s32": struct.Struct("=i"),
+          "be16": struct.Struct("!H")}
+
+
 def _scalar(kind: str, data: bytes):
+    fixed = _FIXED.get(kind)
+    if fixed is not None:
+        if len(data) != fixed.size:
+            raise CodecError("a %s of %d bytes" % (kind, len(data)))
+        return fixed.unpack(data)[0]
     if kind == "str":
         return data.split(b"\0", 1)[0].decode("utf-8", "replace")
     if kind == "mac":
@@ -163,10 +179,11 @@ def _scalar(kind: str, data: bytes):
         if len(data) not in (4, 16):
             raise CodecError("an address of %d bytes" % len(data))
         return socket.inet_ntop(socket.AF_INET if len(data) == 4 else socket.AF_INET6, data)
-    layout = {"u8": "=B", "u32": "=I", "s32": "=i", "be16": "!H"}[kind]
-    if len(data) != struct.calcsize(layout):
-        raise CodecError("a %s of %d bytes" % (kind, len(data)))
-    return struct.unpack(layout, data)[0]
+    if kind == "s32s":
+        if len(data) % 4:
+            raise CodecError("an array of 32-bit values of %d bytes" % len(data))
+        return struct.unpack("=%di" % (len(data) // 4), data)
+    raise CodecError("no decoder %r" % kind)
 
 
 def iter_attrs(data: bytes, offset: int = 0) -> Iterator[Tuple[int, bytes]]:

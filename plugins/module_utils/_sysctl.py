@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import errno
 import os
-from typing import Optional
 
 from ansible_collections.linuxnet.containers.plugins.module_utils._errors import KernelError
 
@@ -45,10 +44,3 @@ def set_sysctl(key: str, value) -> None:
     except OSError as exc:
         raise KernelError("set sysctl %s = %s: %s" % (key, value, exc.strerror), errno=exc.errno) from None
 
-
-def route_localnet(ifname: str) -> Optional[bool]:
-    """net.ipv4.conf.IFNAME.route_localnet as a flag; None when it cannot be read (the link went away)."""
-    try:
-        return get_sysctl("/proc/sys/net/ipv4/conf/%s/route_localnet" % ifname) == "1"
-    except KernelError:
-        return None

@@ -83,6 +83,11 @@ def test_dual_stack_endpoints_reach_each_other_and_the_outside(sandbox):
     assert sandbox.ip("web", "-6", "route", "show", "default")[0]["gateway"] == "fd00:6:1::1"
     for key in ("accept_ra", "autoconf"):
         assert sandbox.run(["sysctl", "-n", "net.ipv6.conf.eth0.%s" % key], netns="web").stdout.strip() == "0"
+    sandbox.run(["sysctl", "-qw", "net.ipv6.conf.eth0.accept_ra=1"], netns="web")   # drift is seen and repaired
+    repaired = sandbox.module(EP, endpoints=endpoints)
+    assert repaired["actions"] == ["set accept_ra=0 in eth0 (no SLAAC or router advertisements)"]
+    assert sandbox.run(["sysctl", "-n", "net.ipv6.conf.eth0.accept_ra"], netns="web").stdout.strip() == "0"
+    assert not sandbox.module(EP, endpoints=endpoints)["changed"]
     hosts = sandbox.run(["cat", "/etc/netns/web/hosts"]).stdout
     assert "172.20.0.3\tdb" in hosts and "fd00:6:1::db\tdb" in hosts
 

@@ -366,6 +366,24 @@ def test_hundred_namespaces_in_one_run_keep_descriptors_bounded(sandbox, python)
     assert [item["ifname"] for item in ip(sandbox, "n%d" % (count - 1), "link")] == ["lo"]
 
 
+def test_a_namespace_view_shows_the_kernels_ipv6_settings_of_each_interface(sandbox, python):
+    """accept_ra and autoconf come from the link dump (IFLA_INET6_CONF), not /proc/sys: the values must be the ones
+    /proc/sys shows inside the namespace, whatever they are; a link without IPv6 (MTU below 1280) has none."""
+    driver = Driver(sandbox, python)
+    wire(driver)
+    values = [("2", "0"), ("1", "1"), ("0", "0")]
+    for accept_ra, autoconf in values:
+        sandbox.run(["sysctl", "-qw", "net.ipv6.conf.eth0.accept_ra=%s" % accept_ra,
+                     "net.ipv6.conf.eth0.autoconf=%s" % autoconf], netns="a")
+        view = driver.ok([["netns_view", {"path": netns("a")}]])[0]
+        shown = {key: sandbox.run(["sysctl", "-n", "net.ipv6.conf.eth0.%s" % key], netns="a").stdout.strip()
+                 for key in ("accept_ra", "autoconf")}
+        assert view["ipv6_conf"] == {"eth0": shown} == {"eth0": {"accept_ra": accept_ra, "autoconf": autoconf}}
+    sandbox.run(["ip", "link", "set", "eth0", "mtu", "1200"], netns="a")
+    assert sandbox.run(["test", "-e", "/proc/sys/net/ipv6/conf/eth0"], netns="a", check=False).returncode != 0
+    assert driver.ok([["netns_view", {"path": netns("a")}]])[0]["ipv6_conf"] == {"eth0": {}}
+
+
 def test_sysctls_with_dots_in_interface_names(sandbox, python):
     driver = Driver(sandbox, python)
     results = driver.ok([
@@ -377,8 +395,10 @@ def test_sysctls_with_dots_in_interface_names(sandbox, python):
         ["host_links", {}],
     ])
     assert results[1] == "0" and results[3] == results[4] == "1"
-    assert results[5]["lnt.0"]["route_localnet"] is True
+    assert results[5]["lnt.0"]["route_localnet"] is True  # from the link dump (IFLA_INET_CONF), as /proc/sys shows
     assert sandbox.run(["cat", "/proc/sys/net/ipv4/conf/lnt.0/route_localnet"]).stdout.strip() == "1"
     assert sandbox.run(["cat", "/proc/sys/net/ipv4/conf/all/route_localnet"]).stdout.strip() == "0"
+    sandbox.run(["sysctl", "-qw", "net.ipv4.conf.lnt/0.route_localnet=0"])
+    assert driver.ok([["host_links", {}]])[0]["lnt.0"]["route_localnet"] is False
     answer = driver.refused(["get_sysctl", {"key": "net.ipv4.conf.nothere.route_localnet"}])
     assert answer["type"] == "KernelError" and answer["errno"] == 2

@@ -10,7 +10,12 @@ import sys
 
 import pytest
 
-from ansible_collections.linuxnet.containers.plugins.module_utils import _netlink_parse, _rtnl_codec, _sysctl
+from ansible_collections.linuxnet.containers.plugins.module_utils import (
+    _netlink6,
+    _netlink_parse,
+    _rtnl_codec,
+    _sysctl,
+)
 from ansible_collections.linuxnet.containers.plugins.module_utils._errors import KernelError
 from ansible_collections.linuxnet.containers.plugins.module_utils._netlink import (
     Link,
@@ -35,6 +40,7 @@ class FakeRtnl:
         self.dumps = dict(dumps or {})
         self.requests = []
         self.lookups = []
+        self.dumped = []
         self.closed = False
 
     def _failure(self, kind, message, flags):
@@ -77,8 +83,9 @@ class FakeRtnl:
             return None
         raise KernelError("%s: %s" % (what, os.strerror(errno.ENODEV)), errno=errno.ENODEV)
 
-    def dump(self, _what, msg_type, _payload):
+    def dump(self, _what, msg_type, payload):
         self.lookups.append(msg_type)
+        self.dumped.append((msg_type, summary(_rtnl_codec.decode(msg_type, payload))))
         return list(self.dumps.get(msg_type, ()))
 
     def close(self):
@@ -200,7 +207,8 @@ def test_an_index_that_went_stale_is_looked_up_again_once(link_message):
 
 def test_a_namespace_is_read_with_three_dumps_and_addresses_and_routes_split_by_family(
         monkeypatch, message, link_message, route):
-    monkeypatch.setattr(Netlink, "netns_ipv6_conf", staticmethod(lambda path, ifnames: {}))
+    monkeypatch.setattr(_netlink6.namespaces, "entered", None)   # IPv6 settings too come without entering it
+    conf = message({"AF_INET6": message({"IFLA_INET6_CONF": (0, 64, 1280, 2, 1, 1, 1)})})
     addresses = [message({"IFA_LOCAL": "172.31.0.2", "IFA_ADDRESS": "172.31.0.2"}, family=2, index=7, prefixlen=24,
                          scope=0),
                  message({"IFA_ADDRESS": "fd00::2"}, family=10, index=7, prefixlen=64, scope=0),
@@ -208,10 +216,16 @@ def test_a_namespace_is_read_with_three_dumps_and_addresses_and_routes_split_by_
     routes = [dict_route(route(None, 0, RTA_GATEWAY="172.31.0.1", RTA_OIF=7), 2),
               dict_route(route(None, 0, RTA_GATEWAY="fe80::1", RTA_OIF=7), 10),
               dict_route(route(None, 0, RTA_GATEWAY="192.0.2.1", RTA_OIF=7), 128)]
-    netlink, host = adapter(dumps={_rtnl_codec.RTM_GETLINK: [link_message(1, "lo"), link_message(7, "eth0")],
+    routes.append(dict_route(route(None, 0, table=255, RTA_GATEWAY="172.31.0.9", RTA_OIF=7), 2))  # not main: ignored
+    links = [link_message(1, "lo", IFLA_AF_SPEC=conf), link_message(7, "eth0", IFLA_AF_SPEC=conf),
+             link_message(8, "eth1")]
+    netlink, host = adapter(dumps={_rtnl_codec.RTM_GETLINK: links,
                                    _rtnl_codec.RTM_GETADDR: addresses, _rtnl_codec.RTM_GETROUTE: routes})
     view = netlink.netns_view("/proc/self/ns/net")
     assert host.lookups == [_rtnl_codec.RTM_GETLINK, _rtnl_codec.RTM_GETADDR, _rtnl_codec.RTM_GETROUTE]
+    assert host.dumped == [(_rtnl_codec.RTM_GETLINK, {"IFLA_EXT_MASK": _rtnl_codec.RTEXT_FILTER_SKIP_STATS}),
+                           (_rtnl_codec.RTM_GETADDR, {}), (_rtnl_codec.RTM_GETROUTE, {"table": 254})]
+    assert view.ipv6_conf == {"eth0": {"accept_ra": "2", "autoconf": "1"}, "eth1": {}}  # lo left out
     assert (view.links["eth0"].addresses, view.links["eth0"].addresses6) == (("172.31.0.2/24",), ("fd00::2/64",))
     assert (view.default_gateway, view.default_dev, view.default_gateway6, view.default_dev6) == \
         ("172.31.0.1", "eth0", "fe80::1", "eth0")

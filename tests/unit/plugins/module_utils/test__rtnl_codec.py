@@ -9,7 +9,12 @@ import struct
 import pytest
 
 from ansible_collections.linuxnet.containers.plugins.module_utils import _rtnl_codec as codec
-from ansible_collections.linuxnet.containers.plugins.module_utils._netlink_parse import links_from, port_flag
+from ansible_collections.linuxnet.containers.plugins.module_utils._netlink_parse import (
+    ipv6_conf,
+    links_from,
+    port_flag,
+    route_localnet,
+)
 
 
 def test_a_link_request_by_name_carries_only_what_is_set():
@@ -135,3 +140,47 @@ def test_messages_compare_by_content():
     assert one == codec.decode(codec.RTM_NEWLINK, codec.link(index=2, ifname="a")) != \
         codec.decode(codec.RTM_NEWLINK, codec.link(index=3, ifname="a"))
     assert one.get("index") == 2 and one.get("nothing", 5) == 5 and "IFLA_IFNAME" in repr(one)
+
+
+def af_spec(inet=None, inet6=None):
+    """IFLA_AF_SPEC as the kernel writes it (linux/if_link.h): per family a nest holding IFLA_INET_CONF (1) or, after
+    IFLA_INET6_FLAGS (1), IFLA_INET6_CONF (2): one array of 32-bit values each, and counters we skip."""
+    families = []
+    if inet is not None:
+        families.append(codec.nested(socket.AF_INET, codec.rtattr(1, struct.pack("=%di" % len(inet), *inet))))
+    if inet6 is not None:
+        families.append(codec.nested(socket.AF_INET6, codec.u32(1, 0x80000000),
+                                     codec.rtattr(2, struct.pack("=%di" % len(inet6), *inet6)),
+                                     codec.rtattr(3, b"\7" * 296)))
+    return codec.nested(26, *families)
+
+
+def test_the_sysctls_a_link_message_carries_are_read_by_their_kernel_index():
+    inet = [0] * 33
+    inet[25] = 1                                     # IPV4_DEVCONF_ROUTE_LOCALNET (26), stored at 26 - 1
+    inet6 = list(range(100, 160))                    # DEVCONF_* 0..59: nothing is read by position by accident
+    inet6[3], inet6[5] = 2, 0                        # DEVCONF_ACCEPT_RA, DEVCONF_AUTOCONF
+    payload = codec.ifinfomsg(index=4) + codec.string(3, "eth0") + codec.rtattr(23, b"\0" * 200) + \
+        af_spec(inet, inet6) + codec.u32(4, 1500)
+    message = codec.decode(codec.RTM_NEWLINK, payload)
+    assert ipv6_conf(message) == {"accept_ra": "2", "autoconf": "0"}
+    assert route_localnet(message) is True
+    inet[25] = 0
+    assert route_localnet(codec.decode(codec.RTM_NEWLINK, codec.ifinfomsg() + af_spec(inet, [-1] * 6))) is False
+    assert ipv6_conf(codec.decode(codec.RTM_NEWLINK, codec.ifinfomsg() + af_spec(inet, [-1] * 6))) == \
+        {"accept_ra": "-1", "autoconf": "-1"}
+
+
+def test_a_link_without_ipv4_or_ipv6_settings_has_none():
+    bare = codec.decode(codec.RTM_NEWLINK, codec.ifinfomsg() + codec.string(3, "eth0"))
+    only4 = codec.decode(codec.RTM_NEWLINK, codec.ifinfomsg() + af_spec(inet=[0] * 33))
+    short6 = codec.decode(codec.RTM_NEWLINK, codec.ifinfomsg() + af_spec(inet6=[0] * 4))
+    assert (ipv6_conf(bare), route_localnet(bare)) == ({}, None)
+    assert (ipv6_conf(only4), route_localnet(only4)) == ({}, False)
+    assert ipv6_conf(short6) == {"accept_ra": "0"}   # an array too short for autoconf leaves it out
+
+
+def test_a_settings_array_of_a_broken_length_is_refused():
+    broken = codec.nested(26, codec.nested(socket.AF_INET6, codec.rtattr(2, b"\0" * 6)))
+    with pytest.raises(codec.CodecError):
+        codec.decode(codec.RTM_NEWLINK, codec.ifinfomsg() + broken)

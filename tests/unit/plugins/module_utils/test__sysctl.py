@@ -6,11 +6,7 @@ import errno
 import pytest
 
 from ansible_collections.linuxnet.containers.plugins.module_utils._errors import KernelError
-from ansible_collections.linuxnet.containers.plugins.module_utils._sysctl import (
-    get_sysctl,
-    route_localnet,
-    sysctl_path,
-)
+from ansible_collections.linuxnet.containers.plugins.module_utils._sysctl import get_sysctl, sysctl_path
 
 
 @pytest.mark.parametrize("key, path", [
@@ -31,9 +27,7 @@ def test_a_path_outside_proc_sys_is_no_sysctl():
         sysctl_path("/proc/sys/../../etc/passwd")
 
 
-def test_a_sysctl_that_cannot_be_read_is_a_kernel_error_and_no_route_localnet_flag():
+def test_a_sysctl_that_cannot_be_read_is_a_kernel_error():
     with pytest.raises(KernelError, match="read sysctl net.ipv4.conf.lnt-nothere.route_localnet") as raised:
         get_sysctl("net.ipv4.conf.lnt-nothere.route_localnet")
     assert raised.value.details["errno"] == errno.ENOENT
-    assert route_localnet("lnt-nothere") is None
-    assert route_localnet("lo") in (True, False)
