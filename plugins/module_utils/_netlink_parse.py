@@ -2,7 +2,8 @@
 # Copyright (c) linuxnet.containers contributors
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 """The netlink adapter's pure half: records of links and namespaces built from the messages _rtnl_codec decodes
-(RTM_NEWLINK, RTM_NEWADDR, RTM_NEWROUTE: header fields by key, attributes through get_attr()), and the values
+(RTM_NEWLINK, RTM_NEWADDR, RTM_NEWROUTE: header fields by key, attributes through get_attr(); a link's
+IFLA_AF_SPEC as bytes, read with _rtnl_codec.af_conf), and the values
 the adapter computes before asking the kernel (a bridge's fixed MAC, an address's broadcast). Nothing here
 opens a socket."""
 
@@ -10,8 +11,11 @@ from __future__ import annotations
 
 import hashlib
 import ipaddress
+import socket
 from dataclasses import dataclass, field
 from typing import Dict, Iterable, List, Optional, Tuple
+
+from ansible_collections.linuxnet.containers.plugins.module_utils import _rtnl_codec as codec
 
 IFF_UP = 0x1
 MAIN_TABLE = 254
@@ -87,22 +91,16 @@ def port_flag(message, name: str) -> Optional[bool]:
     return None if value is None else bool(value)
 
 
-def _af_conf(message, family: str, name: str) -> Tuple[int, ...]:
-    spec = message.get_attr("IFLA_AF_SPEC")
-    settings = spec.get_attr(family) if spec is not None else None
-    return (settings.get_attr(name) if settings is not None else None) or ()
-
-
 def ipv6_conf(message) -> Dict[str, str]:
     """accept_ra and autoconf of a link as /proc/sys/net/ipv6/conf/IFNAME shows them, from the link message (the
     kernel's values in the same dump); empty when the link has no IPv6 (then /proc/sys has no such directory)."""
-    conf = _af_conf(message, "AF_INET6", "IFLA_INET6_CONF")
+    conf = codec.af_conf(message.get_attr("IFLA_AF_SPEC"), socket.AF_INET6, codec.IFLA_INET6_CONF)
     return {leaf: str(conf[index]) for leaf, index in IPV6_CONF_INDEX if index < len(conf)}
 
 
 def route_localnet(message) -> Optional[bool]:
     """net.ipv4.conf.IFNAME.route_localnet from the link message; None when the link has no IPv4 settings."""
-    conf = _af_conf(message, "AF_INET", "IFLA_INET_CONF")
+    conf = codec.af_conf(message.get_attr("IFLA_AF_SPEC"), socket.AF_INET, codec.IFLA_INET_CONF)
     return bool(conf[IPV4_ROUTE_LOCALNET_INDEX]) if len(conf) > IPV4_ROUTE_LOCALNET_INDEX else None
 
 

@@ -40,13 +40,13 @@ BRPORT = {4: ("IFLA_BRPORT_MODE", "u8"), 33: ("IFLA_BRPORT_ISOLATED", "u8")}
 VXLAN = {1: ("IFLA_VXLAN_ID", "u32"), 4: ("IFLA_VXLAN_LOCAL", "ip"), 7: ("IFLA_VXLAN_LEARNING", "u8"),
          15: ("IFLA_VXLAN_PORT", "be16")}
 # IFLA_AF_SPEC: per address family, the interface's settings as /proc/sys/net/ipv{4,6}/conf/IFNAME shows them,
-# as one array of 32-bit values (IPv4: index IPV4_DEVCONF_* - 1; IPv6: index DEVCONF_*), in the same message
-AF_SPEC = {socket.AF_INET: ("AF_INET", {1: ("IFLA_INET_CONF", "s32s")}),
-           socket.AF_INET6: ("AF_INET6", {2: ("IFLA_INET6_CONF", "s32s")})}
+# as one array of 32-bit values (IPv4: index IPV4_DEVCONF_* - 1; IPv6: index DEVCONF_*), in the same message;
+# kept as bytes, decoded by af_conf() when asked (most links' settings are never looked at)
+IFLA_INET_CONF, IFLA_INET6_CONF = 1, 2
 IFLA: Dict[int, Tuple[str, object]] = {
     1: ("IFLA_ADDRESS", "mac"), 3: ("IFLA_IFNAME", "str"), 4: ("IFLA_MTU", "u32"), 5: ("IFLA_LINK", "u32"),
     10: ("IFLA_MASTER", "u32"), 18: ("IFLA_LINKINFO", "linkinfo"), 20: ("IFLA_IFALIAS", "str"),
-    26: ("IFLA_AF_SPEC", AF_SPEC), 27: ("IFLA_GROUP", "u32"), 28: ("IFLA_NET_NS_FD", "u32"),
+    26: ("IFLA_AF_SPEC", "raw"), 27: ("IFLA_GROUP", "u32"), 28: ("IFLA_NET_NS_FD", "u32"),
     29: ("IFLA_EXT_MASK", "u32"), 37: ("IFLA_LINK_NETNSID", "s32"),
 }
 IFLA_EXT_MASK = 29
@@ -179,11 +179,21 @@ def _scalar(kind: str, data: bytes):
         if len(data) not in (4, 16):
             raise CodecError("an address of %d bytes" % len(data))
         return socket.inet_ntop(socket.AF_INET if len(data) == 4 else socket.AF_INET6, data)
-    if kind == "s32s":
-        if len(data) % 4:
-            raise CodecError("an array of 32-bit values of %d bytes" % len(data))
-        return struct.unpack("=%di" % (len(data) // 4), data)
+    if kind == "raw":
+        return data
     raise CodecError("no decoder %r" % kind)
+
+
+def af_conf(spec: Optional[bytes], family: int, number: int) -> Tuple[int, ...]:
+    """The settings array `number` of `family` in an IFLA_AF_SPEC payload; () when the link has none."""
+    for nested_family, settings in iter_attrs(spec or b""):
+        if nested_family == family:
+            for found, payload in iter_attrs(settings):
+                if found == number:
+                    if len(payload) % 4:
+                        raise CodecError("an array of 32-bit values of %d bytes" % len(payload))
+                    return struct.unpack("=%di" % (len(payload) // 4), payload)
+    return ()
 
 
 def iter_attrs(data: bytes, offset: int = 0) -> Iterator[Tuple[int, bytes]]:
@@ -204,14 +214,14 @@ def decode_attrs(data: bytes, table: Dict[int, Tuple[str, object]], offset: int 
     message carries some fifty attributes and this reads five of them)."""
     found: Dict[str, object] = {}
     end = len(data)
-    unpack = RTATTR.unpack_from
+    unpack, wanted = RTATTR.unpack_from, table.get
     while offset < end:
         if end - offset < 4:
             raise CodecError("%d stray bytes after the attributes" % (end - offset))
         length, number = unpack(data, offset)
         if length < 4 or offset + length > end:
             raise CodecError("an attribute of length %d at %d of %d bytes" % (length, offset, end))
-        entry = table.get(number & NLA_TYPE_MASK)
+        entry = wanted(number & 0x3FFF)   # NLA_TYPE_MASK
         if entry is not None:
             name, kind = entry
             payload = data[offset + 4:offset + length]

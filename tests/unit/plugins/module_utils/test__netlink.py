@@ -5,6 +5,7 @@ socket (the message stand-ins are in conftest.py; the real kernel is tests/integ
 import errno
 import os
 import socket
+import struct
 import subprocess
 import sys
 
@@ -208,7 +209,7 @@ def test_an_index_that_went_stale_is_looked_up_again_once(link_message):
 def test_a_namespace_is_read_with_three_dumps_and_addresses_and_routes_split_by_family(
         monkeypatch, message, link_message, route):
     monkeypatch.setattr(_netlink6.namespaces, "entered", None)   # IPv6 settings too come without entering it
-    conf = message({"AF_INET6": message({"IFLA_INET6_CONF": (0, 64, 1280, 2, 1, 1, 1)})})
+    conf = _rtnl_codec.nested(socket.AF_INET6, _rtnl_codec.rtattr(2, struct.pack("=7i", 0, 64, 1280, 2, 1, 1, 1)))
     addresses = [message({"IFA_LOCAL": "172.31.0.2", "IFA_ADDRESS": "172.31.0.2"}, family=2, index=7, prefixlen=24,
                          scope=0),
                  message({"IFA_ADDRESS": "fd00::2"}, family=10, index=7, prefixlen=64, scope=0),

@@ -180,7 +180,10 @@ def test_a_link_without_ipv4_or_ipv6_settings_has_none():
     assert ipv6_conf(short6) == {"accept_ra": "0"}   # an array too short for autoconf leaves it out
 
 
-def test_a_settings_array_of_a_broken_length_is_refused():
+def test_a_settings_array_of_a_broken_length_is_refused_when_read():
     broken = codec.nested(26, codec.nested(socket.AF_INET6, codec.rtattr(2, b"\0" * 6)))
+    message = codec.decode(codec.RTM_NEWLINK, codec.ifinfomsg() + broken)   # kept as bytes until asked for
     with pytest.raises(codec.CodecError):
-        codec.decode(codec.RTM_NEWLINK, codec.ifinfomsg() + broken)
+        ipv6_conf(message)
+    with pytest.raises(codec.CodecError):
+        route_localnet(codec.decode(codec.RTM_NEWLINK, codec.ifinfomsg() + codec.nested(26, b"\0\0")))
