@@ -16,8 +16,9 @@ from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.linuxnet.containers.plugins.module_utils._batch import fail
 from ansible_collections.linuxnet.containers.plugins.module_utils._engine import Adapters
 from ansible_collections.linuxnet.containers.plugins.module_utils._models import NETNS_DIR, State, netns_path
+from ansible_collections.linuxnet.containers.plugins.module_utils._netlink import Netlink
 from ansible_collections.linuxnet.containers.plugins.module_utils._query import compile_query, run_query
-from ansible_collections.linuxnet.containers.plugins.module_utils._runner import module_runner
+from ansible_collections.linuxnet.containers.plugins.module_utils._store import Store
 from ansible_collections.linuxnet.containers.plugins.module_utils._views import (
     endpoint_view,
     foreign_view,
@@ -81,7 +82,7 @@ def run_info_module(options: dict) -> None:
     try:
         if module.params["query"] is not None:
             compile_query(module.params["query"])
-        adapters = Adapters.real(module_runner(module))
+        adapters = Adapters(netlink=Netlink(), nft=None, store=Store())   # reads no ruleset: no nft needed
         try:
             facts = gather(adapters, module.params["all_namespaces"])
         finally:
