@@ -122,18 +122,20 @@ def links_from(messages: Iterable, addresses: Dict[int, Tuple[str, ...]],
     for message in messages:
         ifname = message.get_attr("IFLA_IFNAME")
         master = message.get_attr("IFLA_MASTER")
+        info = message.get_attr("IFLA_LINKINFO")
+        port = info is not None and info.get_attr("IFLA_INFO_SLAVE_KIND") == "bridge"
         links[ifname] = Link(
             ifname=ifname,
             index=message["index"],
-            kind=linkinfo(message, "IFLA_INFO_KIND"),
+            kind=info.get_attr("IFLA_INFO_KIND") if info is not None else None,
             mtu=attr(message, "IFLA_MTU", 0),
             mac=attr(message, "IFLA_ADDRESS", ""),
             up=bool(message["flags"] & IFF_UP),
             alias=message.get_attr("IFLA_IFALIAS") or None,
             master=names.get(master) if master else None,
             addresses=addresses.get(message["index"], ()),
-            isolated=port_flag(message, "IFLA_BRPORT_ISOLATED"),
-            hairpin=port_flag(message, "IFLA_BRPORT_MODE"),
+            isolated=port_flag(message, "IFLA_BRPORT_ISOLATED") if port else None,
+            hairpin=port_flag(message, "IFLA_BRPORT_MODE") if port else None,
             addresses6=(addresses6 or {}).get(message["index"], ()),
         )
     return links
