@@ -305,3 +305,18 @@ def test_delete_links_of_one_link_is_a_plain_delete(link_message):
     netlink, host = adapter(*links, dumps={_rtnl_codec.RTM_GETLINK: links})
     netlink.delete_links(["lnv1", "gone"])
     assert changes(host) == [("dellink", {"IFLA_IFNAME": "lnv1"})]
+
+
+def test_a_route_dump_of_a_main_table_never_made_is_empty_and_other_refusals_are_errors():
+    """With strict checking the kernel answers ENOENT for an IPv4 main table that has never held a route."""
+    netlink, host = adapter()
+
+    def refused(code):
+        def dump(what, _msg_type, _payload):
+            raise KernelError("%s: %s" % (what, os.strerror(code)), errno=code)
+        return dump
+    host.dump = refused(errno.ENOENT)
+    assert netlink.host_routes() == []
+    host.dump = refused(errno.EPERM)
+    with pytest.raises(KernelError, match="read host routes"):
+        netlink.host_routes()
