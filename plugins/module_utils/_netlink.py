@@ -15,8 +15,9 @@ Requests cost what the kernel needs: a namespace is read with three dumps (links
 the interfaces' IPv4 and IPv6 settings in IFLA_AF_SPEC; addresses; the main table's routes of both families),
 over its socket alone (no /proc/sys read inside it); link changes name the link (the kernel looks the name up);
 address and route requests need the ifindex, which comes from the last dump or lookup of that namespace in this
-run (a name -> index cache per socket, dropped on deletion and retried once when the kernel answers ENODEV for a cached index). A veth
-is made in one request, the peer created straight inside the namespace through IFLA_NET_NS_FD.
+run (a name -> index cache per socket, dropped on deletion and retried once when the kernel answers ENODEV for a
+cached index). A veth is made in one request, the peer created straight inside the namespace through
+IFLA_NET_NS_FD.
 
 Reading the answers is _netlink_parse's job, /proc/sys is _sysctl's; this module only talks to the kernel.
 """
