@@ -85,7 +85,7 @@ class Netlink(Netlink6):
 
     def netns_view(self, path: str) -> NetnsView:
         """Links with their addresses, default routes and IPv6 settings of a namespace: three dumps (the
-        interfaces' accept_ra and autoconf travel in the link dump), no switch into the namespace."""
+        interfaces' accept_ra and autoconf travel in the link dump: no /proc/sys read inside it)."""
         key = netns.identity(path)
         if key is None:
             raise KernelError("read %s: not a network namespace" % path, errno=errno.ENOENT)

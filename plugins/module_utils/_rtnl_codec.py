@@ -50,7 +50,7 @@ IFLA: Dict[int, Tuple[str, object]] = {
     29: ("IFLA_EXT_MASK", "u32"), 37: ("IFLA_LINK_NETNSID", "s32"),
 }
 IFLA_EXT_MASK = 29
-RTEXT_FILTER_SKIP_STATS = 1 << 3   # dumps leave out IFLA_STATS, IFLA_STATS64 and IPv6's counters
+RTEXT_FILTER_SKIP_STATS = 1 << 3   # link dumps leave out IFLA_STATS and IFLA_STATS64
 LINKINFO = {1: ("IFLA_INFO_KIND", "str"), 2: ("IFLA_INFO_DATA", None), 4: ("IFLA_INFO_SLAVE_KIND", "str"),
             5: ("IFLA_INFO_SLAVE_DATA", None)}
 INFO_DATA = {"vxlan": VXLAN, "veth": {1: ("VETH_INFO_PEER", "peer")}}
