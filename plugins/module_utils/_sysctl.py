@@ -43,4 +43,3 @@ def set_sysctl(key: str, value) -> None:
             handle.write(str(value))
     except OSError as exc:
         raise KernelError("set sysctl %s = %s: %s" % (key, value, exc.strerror), errno=exc.errno) from None
-
