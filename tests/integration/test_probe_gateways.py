@@ -54,16 +54,16 @@ def test_every_outcome_with_its_line_and_the_exit_code(sandbox):
                     "ip saddr 172.30.1.13 tcp dport 9 reject with icmp type host-unreachable"])
     proc, _seconds = probe(sandbox, ("p0", "eth0", GATEWAY), ("p1", "eth0", GATEWAY), ("p2", "eth0", GATEWAY),
                            ("p3", "eth0", GATEWAY), ("gone", "eth0", GATEWAY))
-    assert proc.stdout.splitlines() == [
+    assert proc.stdout.splitlines() == [      # by endpoint name, as container_network_info lists them
+        "gone eth0 -> gateway 172.30.0.1: no namespace",
         "p0 eth0 -> gateway 172.30.0.1: answers ping",
         "p1 eth0 -> gateway 172.30.0.1: answers TCP",
         "p2 eth0 -> gateway 172.30.0.1: no answer",
         "p3 eth0 -> gateway 172.30.0.1: no answer",
-        "gone eth0 -> gateway 172.30.0.1: no namespace",
     ], proc.stdout + proc.stderr
     assert proc.returncode == 1
-    assert proc.stderr.strip() == ("gateways not reached: p2 eth0 -> 172.30.0.1, p3 eth0 -> 172.30.0.1, "
-                                   "gone eth0 -> 172.30.0.1")
+    assert proc.stderr.strip() == ("gateways not reached: gone eth0 -> 172.30.0.1, p2 eth0 -> 172.30.0.1, "
+                                   "p3 eth0 -> 172.30.0.1")
 
 
 def test_all_reached_exits_0_and_a_missing_ipv4_gateway_is_no_answer(sandbox):
@@ -84,9 +84,10 @@ def test_a_shared_namespace_probes_each_gateway_apart(sandbox):
     sandbox.run(["ip", "addr", "add", "172.31.0.1/16", "dev", "lnc-probe"])
     sandbox.run(["ip", "-n", "p0", "addr", "add", "172.31.0.10/16", "dev", "eth0"])
     shape(sandbox, ["ip daddr 172.31.0.1 drop"])
-    proc, _seconds = probe(sandbox, ("p0", "eth0", GATEWAY), ("p0", "eth1", "172.31.0.1"))
-    assert proc.stdout.splitlines() == ["p0 eth0 -> gateway 172.30.0.1: answers ping",
-                                        "p0 eth1 -> gateway 172.31.0.1: no answer"], proc.stdout + proc.stderr
+    proc, _seconds = probe(sandbox, ("p0", "eth1", "172.31.0.1"), ("p0", "eth0", GATEWAY))
+    # an endpoint's probes keep the order given (its interfaces')
+    assert proc.stdout.splitlines() == ["p0 eth1 -> gateway 172.31.0.1: no answer",
+                                        "p0 eth0 -> gateway 172.30.0.1: answers ping"], proc.stdout + proc.stderr
 
 
 def test_probes_wait_together_not_in_turns(sandbox):
@@ -96,9 +97,11 @@ def test_probes_wait_together_not_in_turns(sandbox):
     build(sandbox, 300)
     shape(sandbox, ["ip saddr 172.30.1.10-172.30.1.109 drop"])
     targets = [("p%d" % index, "eth0", GATEWAY) for index in range(300)]
-    proc, seconds = probe(sandbox, *targets)
+    proc, seconds = probe(sandbox, *reversed(targets))
     lines = proc.stdout.splitlines()
     assert len(lines) == 300, proc.stdout + proc.stderr
-    assert [line.rsplit(": ", 1)[1] for line in lines] == ["no answer"] * 100 + ["answers ping"] * 200
+    by_name = sorted(targets, key=lambda target: target[0])
+    assert lines == ["%s eth0 -> gateway %s: %s" % (name, GATEWAY, "no answer" if int(name[1:]) < 100 else "answers ping")
+                     for name, _ifname, _gateway in by_name]
     assert proc.returncode == 1
     assert seconds < 4.5, seconds

@@ -7,8 +7,8 @@ opens the probe's socket there, and returns to its own namespace; a socket keeps
 Then it waits for every answer at once (poll). Each probe sends an ICMP echo request to the gateway, and a second
 one half-way through its TIMEOUT; when neither is answered (a host firewall may drop ping), a TCP connection to
 the gateway's discard port that is refused (or accepted) proves the round trip as well. So healthy endpoints cost
-about one round trip, however many there are. Prints one line per probe, in the order given, and exits 1 if any
-endpoint does not reach its gateway. Standard library only, Python 3.6+.
+about one round trip, however many there are. Prints one line per probe, by endpoint name (an endpoint's probes
+in the order given), and exits 1 if any endpoint does not reach its gateway. Standard library only, Python 3.6+.
 """
 import collections
 import ctypes
@@ -258,7 +258,7 @@ def run(probes):
 
 
 def main(args):
-    probes = [arg.split(",") for arg in args]
+    probes = sorted((arg.split(",") for arg in args), key=lambda probe: probe[0])   # stable: interfaces keep order
     outcomes = run(probes)
     for (endpoint, ifname, gateway), outcome in zip(probes, outcomes):
         print("%s %s -> gateway %s: %s" % (endpoint, ifname, gateway, OUTCOMES.get(outcome, "probe failed")))
