@@ -29,6 +29,10 @@ PING, TCP, NO_ANSWER, NO_NAMESPACE, FAILED = 20, 21, 22, 23, -1
 OUTCOMES = {PING: "answers ping", TCP: "answers TCP", NO_ANSWER: "no answer", NO_NAMESPACE: "no namespace"}
 REACHED = (PING, TCP)
 SPARE_FDS = 32      # descriptors kept free for the interpreter and the namespace files
+# Probes waiting for an answer at once. Each first packet from a fresh namespace is an ARP broadcast that the bridge
+# floods to every port; hundreds at once overflow the kernel's backlog and lose ARP requests (the kernel asks again
+# only after a second, past TIMEOUT). Answered probes leave at once, so this bounds only the unanswered.
+WINDOW = 128
 
 
 class Namespaces:
@@ -127,7 +131,7 @@ class Prober:
         self.active = {}            # fd -> Probe
         self.poller = select.poll()
         self.namespaces = namespaces
-        self.window = open_file_window(len(probes))
+        self.window = min(WINDOW, open_file_window(len(probes)))
 
     def run(self):
         while self.pending or self.active:
@@ -161,7 +165,7 @@ class Prober:
             probe.outcome = NO_ANSWER
             return
         probe.next_send = time.monotonic()
-        probe.deadline = probe.next_send + TIMEOUT
+        probe.deadline = probe.next_send + TIMEOUT   # moved to the first echo request's time when it is sent
         self.watch(probe, select.POLLIN)
 
     def watch(self, probe, events):
@@ -183,8 +187,10 @@ class Prober:
                 except OSError:             # no route, interface down: straight to TCP
                     self.connect(probe)
                     return
+                if probe.sent == 0:             # TIMEOUT counts from the first request, however late it left
+                    probe.deadline = time.monotonic() + TIMEOUT
                 probe.sent += 1
-                probe.next_send = now + TIMEOUT / ATTEMPTS
+                probe.next_send = time.monotonic() + TIMEOUT / ATTEMPTS
             elif now >= probe.deadline:
                 self.connect(probe)
         elif now >= probe.deadline:
