@@ -8,7 +8,7 @@ from __future__ import annotations
 DOCUMENTATION = r"""
 module: network_state
 short_description: A host's networks, endpoints and published ports in one task, like a compose file
-version_added: 0.3.0
+version_added: 0.2.0
 description:
   - Applies what M(linuxnet.containers.container_network), M(linuxnet.containers.netns_endpoint) and
     M(linuxnet.containers.port_publish) apply, in one task, one lock, one read of the host and one firewall
