@@ -62,7 +62,8 @@ class Part:
 
 
 NETWORKS_PART = Part(NETWORKS, NETWORK_OPTIONS, "networks", "network", lambda state: state.networks,
-                     "list it under networks in this task, or create it first with linuxnet.containers.container_network")
+                     "list it under networks in this task, or create it first "
+                     "with linuxnet.containers.container_network")
 ENDPOINTS_PART = Part(ENDPOINTS, ENDPOINT_OPTIONS, "endpoints", "endpoint", lambda state: state.endpoints,
                       "list it under endpoints in this task (state present), or fix the name")
 PUBLISHED_PART = Part(PUBLISHED, PUBLISH_OPTIONS, "published_ports", "endpoint", lambda state: state.published,

@@ -38,10 +38,11 @@ options:
     default: present
   exclusive:
     description:
-      - Each list that is given is authoritative, with the meaning O(linuxnet.containers.container_network#module:exclusive),
-        O(linuxnet.containers.netns_endpoint#module:exclusive) and O(linuxnet.containers.port_publish#module:exclusive)
-        give it. Networks, endpoints and published ports of the collection that the list does not name are removed.
-        A list that is left out is not touched.
+      - Each list that is given is authoritative, with the meaning
+        O(linuxnet.containers.container_network#module:exclusive),
+        O(linuxnet.containers.netns_endpoint#module:exclusive) and
+        O(linuxnet.containers.port_publish#module:exclusive) give it. Networks, endpoints and published ports of
+        the collection that the list does not name are removed. A list that is left out is not touched.
     type: bool
     default: false
   networks:
