@@ -96,8 +96,8 @@ class Listed:
         """Specs of the objects this list removes: its absent items and, with exclusive, the unnamed objects.
         A name listed twice is refused here, across present and absent items."""
         key = self.part.kind.key
-        _, removed = touched_and_removed(self.specs, key, self.part.noun, self.part.existing(state), exclusive,
-                                         self.where)
+        removed = touched_and_removed(self.specs, key, self.part.noun, self.part.existing(state), exclusive,
+                                      self.where)[1]
         absent = {getattr(spec, key): spec for spec in self.specs if spec.state == "absent"}
         return [absent.get(name) or self.part.absent(name) for name in removed]
 
@@ -125,8 +125,8 @@ def parse_request(params: dict) -> Request:
     for part in PARTS:
         if params.get(part.list_key) is None:
             continue
-        items, _ = batch_items({part.list_key: params[part.list_key], "state": params["state"]}, part.options,
-                               part.list_key)
+        items = batch_items({part.list_key: params[part.list_key], "state": params["state"]}, part.options,
+                            part.list_key)[0]
         specs, where = specs_from(part.kind, items)
         lists[part.list_key] = Listed(part, specs, where)
     return Request(lists, bool(params.get("exclusive")))

@@ -13,6 +13,7 @@ from ansible_collections.linuxnet.containers.plugins.module_utils._batch import 
 from ansible_collections.linuxnet.containers.plugins.module_utils._engine import Engine
 from ansible_collections.linuxnet.containers.plugins.module_utils._errors import Conflict, InvalidOption
 from ansible_collections.linuxnet.containers.plugins.module_utils._kinds import ENDPOINTS, NETWORKS, PUBLISHED
+from ansible_collections.linuxnet.containers.plugins.module_utils._models import State
 from ansible_collections.linuxnet.containers.plugins.module_utils._options import (
     ENDPOINT_OPTIONS,
     NETWORK_OPTIONS,
@@ -78,7 +79,7 @@ def test_one_task_builds_what_the_three_modules_build_and_converges(host):
     removed = apply(host, state="absent", networks=NETS, endpoints=EPS, published_ports=PUBS)
     ops = [a.op for a in removed.actions]
     assert ops.index("apply_firewall") < ops.index("remove_netns") < ops.index("delete_link")
-    assert host.store.load().to_dict() == type(host.store.load())().to_dict()
+    assert host.store.load().to_dict() == State().to_dict()
     assert not apply(host, state="absent", networks=NETS, endpoints=EPS, published_ports=PUBS).changed
 
 
