@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import hashlib
 import ipaddress
-from typing import Iterable, Iterator, Optional
+from typing import Callable, Iterable, Iterator, Optional, Tuple
 
 from ansible_collections.linuxnet.containers.plugins.module_utils._errors import Conflict
 
@@ -48,17 +48,53 @@ def reserved_addresses(subnet: str, gateway: str) -> set:
     return reserved
 
 
+def host_range(subnet: str, ip_range: Optional[str], family: int = 4) -> Tuple[int, int]:
+    """(first, last) address of `ip_range` (or the subnet) that may be handed out, as integers.
+
+    IPv4 leaves out the pool's network and broadcast addresses unless it is a /31 or /32; IPv6 leaves out
+    nothing here (the subnet-router ::0 and the gateway are in `reserved`)."""
+    pool = ipaddress.ip_network(ip_range or subnet)
+    first, last = int(pool.network_address), int(pool.broadcast_address)
+    if family == 4 and pool.prefixlen < 31:
+        return first + 1, last - 1
+    return first, last
+
+
+def reserved_for(subnet: str, gateway: str, family: int = 4) -> set:
+    """Addresses never handed out: the gateway, and the network and broadcast (IPv4) or ::0 (IPv6)."""
+    if family == 4:
+        return reserved_addresses(subnet, gateway)
+    net = ipaddress.IPv6Network(subnet)
+    return {str(ipaddress.IPv6Address(gateway)), str(net.network_address)}
+
+
+def first_free(first: int, last: int, family: int, unavailable: Callable[[str], bool]) -> Optional[Tuple[int, str]]:
+    """(value, text) of the lowest address from `first` to `last` that is not `unavailable`, or None."""
+    make = ipaddress.IPv4Address if family == 4 else ipaddress.IPv6Address
+    value = first
+    while value <= last:
+        text = str(make(value))
+        if not unavailable(text):
+            return value, text
+        value += 1
+    return None
+
+
+def no_free_address(family: int, pool: str) -> Conflict:
+    if family == 4:
+        return Conflict("ipv4_address: no free address left in %s; widen subnet or ip_range, or remove endpoints"
+                        % pool)
+    return Conflict("ipv6_address: no free address left in %s; widen ipv6_subnet or ipv6_ip_range, or remove "
+                    "endpoints" % pool)
+
+
 def allocate(subnet: str, gateway: str, ip_range: Optional[str], in_use: Iterable[str]) -> str:
     """The lowest free address of ip_range (or the subnet), skipping gateway, network, broadcast and in_use."""
-    pool = ipaddress.IPv4Network(ip_range or subnet)
     unavailable = reserved_addresses(subnet, gateway) | set(in_use)
-    candidates = pool.hosts() if pool.prefixlen < 31 else iter(pool)
-    for address in candidates:
-        text = str(address)
-        if text not in unavailable:
-            return text
-    raise Conflict("ipv4_address: no free address left in %s; widen subnet or ip_range, or remove endpoints"
-                   % (ip_range or subnet))
+    found = first_free(*host_range(subnet, ip_range), 4, unavailable.__contains__)
+    if found is None:
+        raise no_free_address(4, ip_range or subnet)
+    return found[1]
 
 
 def mac_from_ipv4(address: str) -> str:
@@ -112,20 +148,13 @@ def first_host6(subnet: str) -> str:
 
 def allocate6(subnet: str, gateway: str, ip_range: Optional[str], in_use: Iterable[str]) -> str:
     """The lowest free IPv6 address of ip_range (or the subnet), skipping ::0, the gateway and in_use."""
-    net = ipaddress.IPv6Network(subnet)
-    pool = ipaddress.IPv6Network(ip_range or subnet)
-    unavailable = {ipaddress.IPv6Address(gateway), net.network_address}
-    unavailable.update(ipaddress.IPv6Address(address) for address in in_use)
-    address = pool.network_address
+    unavailable = reserved_for(subnet, gateway, 6) | {str(ipaddress.IPv6Address(address)) for address in in_use}
+    first, last = host_range(subnet, ip_range, 6)
     # at most len(unavailable) + 1 steps: the pool is a /64 or at worst a few addresses
-    for _step in range(len(unavailable) + 1):
-        if address > pool.broadcast_address:
-            break
-        if address not in unavailable:
-            return str(address)
-        address += 1
-    raise Conflict("ipv6_address: no free address left in %s; widen ipv6_subnet or ipv6_ip_range, or remove "
-                   "endpoints" % (ip_range or subnet))
+    found = first_free(first, min(last, first + len(unavailable)), 6, unavailable.__contains__)
+    if found is None:
+        raise no_free_address(6, ip_range or subnet)
+    return found[1]
 
 
 def mac_from_name(endpoint: str, network: str) -> str:

@@ -336,9 +336,8 @@ def _kept_or_allocated(old: Optional[Endpoint], network: Network, in_use: tuple,
         if kept and not usage.taken(network, 6, kept, claims, me) and \
                 ipaddress.IPv6Address(kept) in ipaddress.IPv6Network(network.ipv6_subnet):
             return kept
-        return ipam.allocate6(network.ipv6_subnet, network.ipv6_gateway, network.ipv6_ip_range,
-                              usage.used(network, 6, claims, me))
+        return usage.allocate(network, 6, claims, me)
     if kept and not usage.taken(network, 4, kept, claims, me) and \
             ipaddress.IPv4Address(kept) in ipaddress.IPv4Network(network.subnet):
         return kept
-    return ipam.allocate(network.subnet, network.gateway, network.ip_range, usage.used(network, 4, claims, me))
+    return usage.allocate(network, 4, claims, me)

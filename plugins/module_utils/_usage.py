@@ -10,8 +10,9 @@ address costs one lookup per endpoint.
 
 from __future__ import annotations
 
-from typing import Dict, Optional, Set
+from typing import Dict, Optional
 
+from ansible_collections.linuxnet.containers.plugins.module_utils import _ipam as ipam
 from ansible_collections.linuxnet.containers.plugins.module_utils._models import Endpoint, Network, State
 
 
@@ -22,6 +23,7 @@ class Usage:
 
     def __init__(self, state: State):
         self._held: Dict[tuple, Dict[str, int]] = {}   # (network, family) -> address -> how many hold it
+        self._cursor: Dict[tuple, int] = {}   # (network, family, subnet, ip_range) -> lowest address still open
         for endpoint in state.endpoints.values():
             self.add(endpoint)
 
@@ -43,12 +45,36 @@ class Usage:
             return True
         return family == 4 and any(address == remote for _name, remote, _aliases in network.remote_endpoints)
 
-    def used(self, network: Network, family: int, claims: Dict[tuple, str], me: Optional[str]) -> Set[str]:
-        """Every address `taken` on `network`, for an allocation."""
-        found = set(self._held.get((network.name, family), {}))
-        width = 2 if family == 4 else 3
-        found.update(key[-1] for key, owner in claims.items()
-                     if key[0] == network.name and len(key) == width and owner != me)
+    def allocate(self, network: Network, family: int, claims: Dict[tuple, str], me: Optional[str]) -> str:
+        """The lowest address of the network's pool (ip_range or subnet) that is not `taken` for `me`.
+
+        One walk per resolution, not one per endpoint: a cursor per pool moves past the addresses every later
+        allocation skips as well (reserved, held by an endpoint, a remote endpoint's), while an address that is
+        only claimed stops it, since the claimant itself may still get it."""
         if family == 4:
-            found.update(address for _name, address, _aliases in network.remote_endpoints)
-        return found
+            subnet, gateway, ip_range = network.subnet, network.gateway, network.ip_range
+        else:
+            subnet, gateway, ip_range = network.ipv6_subnet, network.ipv6_gateway, network.ipv6_ip_range
+        first, last = ipam.host_range(subnet, ip_range, family)
+        key = (network.name, family, subnet, ip_range)
+        reserved = ipam.reserved_for(subnet, gateway, family)
+        held = self._held.get((network.name, family), {})
+        remote = {address for _name, address, _aliases in network.remote_endpoints} if family == 4 else set()
+        cursor = {"next": max(first, self._cursor.get(key, first)), "open": True}
+
+        def unavailable(text: str) -> bool:
+            if text in reserved or text in held or text in remote:
+                if cursor["open"]:
+                    cursor["next"] += 1
+                return True
+            owner = claims.get((network.name, text) if family == 4 else (network.name, 6, text))
+            if owner is None or owner == me:
+                return False
+            cursor["open"] = False
+            return True
+
+        found = ipam.first_free(cursor["next"], last, family, unavailable)
+        self._cursor[key] = cursor["next"]
+        if found is None:
+            raise ipam.no_free_address(family, ip_range or subnet)
+        return found[1]

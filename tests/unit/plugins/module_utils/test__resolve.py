@@ -203,3 +203,41 @@ def test_the_host_routes_are_read_only_when_a_subnet_is_picked():
     again = resolve_networks(state, [network_spec({"name": "a"}), network_spec({"name": "b", "subnet": "10.9.0.0/24"})],
                              False, routes, {}, routes).state
     assert again.networks["a"] == state.networks["a"] and reads == []
+
+
+def test_allocation_walks_each_address_once_per_run(monkeypatch):
+    """A batch of N new endpoints costs N address checks plus the claims in the way, not N squared."""
+    from ansible_collections.linuxnet.containers.plugins.module_utils import _ipam as ipam
+    checks = []
+    first_free = ipam.first_free
+
+    def counted(first, last, family, unavailable):
+        return first_free(first, last, family, lambda text: checks.append(text) or unavailable(text))
+
+    monkeypatch.setattr(ipam, "first_free", counted)
+    wide = networks(State(), {"name": "wide", "subnet": "10.8.0.0/16"})
+    state = endpoints(wide, *[{"name": "e%d" % i, "network": "wide"} for i in range(300)])
+    assert state.endpoints["e299"].attachments[0].ipv4_address == "10.8.1.45"  # .1 is the gateway, e0 has .2
+    assert len(checks) <= 2 * 300 + 1, len(checks)  # walking from the start each time: about 45,000
+
+
+def test_a_claimed_address_is_skipped_for_others_but_stays_open_for_its_claimant(front):
+    # b claims .3 statically; a and c are allocated around it; d keeps .3 open only for b
+    claimant = {"name": "b", "network": "front", "ipv4_address": "172.20.0.3"}
+    state = endpoints(front, {"name": "a", "network": "front"}, claimant,
+                      {"name": "c", "network": "front"}, {"name": "d", "network": "front"})
+    addresses = {n: e.attachments[0].ipv4_address for n, e in state.endpoints.items()}
+    assert addresses == {"a": "172.20.0.2", "b": "172.20.0.3", "c": "172.20.0.4", "d": "172.20.0.5"}
+
+
+def test_allocation_fills_a_gap_left_by_a_removed_endpoint(front):
+    state = endpoints(front, *[{"name": n, "network": "front"} for n in ("a", "b", "c")])
+    state = endpoints(state, {"name": "b", "state": "absent"})
+    state = endpoints(state, {"name": "d", "network": "front"})
+    assert state.endpoints["d"].attachments[0].ipv4_address == "172.20.0.3"
+
+
+def test_a_full_pool_names_the_field():
+    tiny = networks(State(), {"name": "tiny", "subnet": "10.9.0.0/29"})
+    with pytest.raises(Conflict, match="ipv4_address: no free address left in 10.9.0.0/29"):
+        endpoints(tiny, *[{"name": "e%d" % i, "network": "tiny"} for i in range(6)])
