@@ -2,7 +2,7 @@
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 """The role's last step (tasks/verify.yml): which endpoints it probes, from where it learns them, what it says.
 
-After a real run the endpoints come from the registered result of "Create or update endpoints" and
+After a real run the endpoints come from the registered result of the network_state step and
 container_network_info is not run; in check mode, or when that step was skipped, they are read with it. Either
 way the same endpoints are probed, in the same order, with the same lines, and an unreachable gateway fails."""
 import os
@@ -47,8 +47,14 @@ def test_probes_come_from_the_run_and_from_a_read_in_check_mode(sandbox):
     results = sandbox.playbook(PLAY, extra_vars=example_vars(), check=True)
     assert step(results, INFO)["status"] == "ok"
     assert step(results, PROBE)["result"]["stdout_lines"] == LINES
-    # the endpoint step skipped (no endpoints named, ports only): nothing is named, so nothing is probed
+    # no endpoints named (networks only): the step's result lists none, so nothing is read and nothing probed
     results = sandbox.playbook(PLAY, extra_vars=example_vars(container_networking_endpoints=[],
+                                                             container_networking_published_ports=[]))
+    assert step(results, INFO)["status"] == "skipped"
+    assert step(results, PROBE)["status"] == "skipped"
+    # the step skipped (nothing named at all): the endpoints are read, and nothing named is probed
+    results = sandbox.playbook(PLAY, extra_vars=example_vars(container_networking_networks=[],
+                                                             container_networking_endpoints=[],
                                                              container_networking_published_ports=[]))
     assert step(results, INFO)["status"] == "ok"
     assert step(results, PROBE)["status"] == "skipped"
