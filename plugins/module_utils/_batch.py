@@ -3,9 +3,10 @@
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 """The single and batch forms every changing module shares, and the edge where errors become fail_json.
 
-A module owns its options (its argument spec sits next to its DOCUMENTATION); from them this
+A module's options live in _options (documented in the module's DOCUMENTATION); from them this
 file builds the batch form (the same options as items of a list, a top-level `state`, and
-`exclusive`) and runs the whole main() for one kind of object (see _kinds).
+`exclusive`) and runs the whole main() for one kind of object (see _kinds). network_state takes
+the same items in three lists at once (see _compose).
 """
 
 from __future__ import annotations
@@ -19,9 +20,8 @@ from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.linuxnet.containers.plugins.module_utils._engine import Engine
 from ansible_collections.linuxnet.containers.plugins.module_utils._errors import InvalidOption, LinuxnetError
 from ansible_collections.linuxnet.containers.plugins.module_utils._kinds import Kind
+from ansible_collections.linuxnet.containers.plugins.module_utils._options import STATE
 from ansible_collections.linuxnet.containers.plugins.module_utils._runner import module_runner
-
-STATE = dict(type="str", choices=["present", "absent"])
 
 
 def batch_argument_spec(options: dict, batch_key: str, key: str = "name") -> dict:
@@ -79,9 +79,14 @@ def run_batch_module(kind: Kind, options: dict) -> None:
             outcome = engine.reconcile(kind, specs, exclusive, where)
     except Exception as exc:  # pylint: disable=broad-except
         fail(module, exc)
+    finish(module, outcome, single=module.params[kind.batch_key] is None)
+
+
+def finish(module, outcome, single: bool) -> None:
+    """A run's outcome as the module's result: warnings, the kind's results, and diff mode's before/after."""
     for warning in outcome.warnings:
         module.warn(warning)
-    result = outcome.result(single=module.params[kind.batch_key] is None)
+    result = outcome.result(single=single)
     if module._diff:
         result["diff"] = {"before": outcome.before, "after": outcome.after}
     module.exit_json(**result)

@@ -7,15 +7,16 @@
     LIB_DIR/ansible_collections/.../module_utils the collection's own engine, copied from the module's payload
     UNIT_DIR/linuxnet-containers.service         restore at boot, and again when nftables.service restarts
 
-Rendering is pure; `install` writes each file atomically and only when its content differs.
+Rendering is pure; `install` writes each file atomically and only when its content differs. Standard library
+only: the module that uses it copies the engine's sources from its payload without importing (compiling) them.
 """
 
 from __future__ import annotations
 
+import importlib
 import os
-from typing import Dict, List, Optional, Tuple
-
-from ansible_collections.linuxnet.containers.plugins.module_utils._files import read_text
+import pkgutil
+from typing import Dict, List, Optional, Sequence, Tuple
 
 COMMAND = "linuxnet-containers"
 UNIT = "linuxnet-containers.service"
@@ -24,6 +25,26 @@ LIB_DIR = "/usr/local/lib/linuxnet-containers"
 UNIT_DIR = "/etc/systemd/system"
 PACKAGE = "ansible_collections.linuxnet.containers.plugins.module_utils"
 WANTED_BY = "multi-user.target"
+
+
+def read_text(path: str) -> Optional[str]:
+    try:
+        with open(path, encoding="utf-8") as handle:
+            return handle.read()
+    except FileNotFoundError:
+        return None
+
+
+def bundled_modules() -> List[str]:
+    """The modules of PACKAGE that this process can load, without loading them. In a module's payload these are
+    the engine's files Ansible bundled: every module_utils file the module imports, directly or through others."""
+    package = importlib.import_module(PACKAGE)
+    return sorted(name for _finder, name, is_package in pkgutil.iter_modules(package.__path__) if not is_package)
+
+
+def module_sources(names: Sequence[str]) -> Dict[str, str]:
+    """Module name -> source text, read from wherever PACKAGE is loaded from (the payload's zip archive)."""
+    return {name: (pkgutil.get_data(PACKAGE, name + ".py") or b"").decode("utf-8") for name in names}
 
 
 def launcher(python: str, lib_dir: str) -> str:

@@ -403,27 +403,13 @@ collected:
   elements: str
 """
 
-from ansible_collections.linuxnet.containers.plugins.module_utils._batch import STATE, run_batch_module
+from ansible_collections.linuxnet.containers.plugins.module_utils._batch import run_batch_module
 from ansible_collections.linuxnet.containers.plugins.module_utils._kinds import NETWORKS
-
-OPTIONS = dict(
-    name=dict(type="str"), state=STATE, bridge=dict(type="str"),
-    subnet=dict(type="str"), gateway=dict(type="str"), ip_range=dict(type="str"), mtu=dict(type="int"),
-    masquerade=dict(type="bool"), icc=dict(type="bool"), internal=dict(type="bool"), isolated=dict(type="bool"),
-    accept_in_foreign_firewalls=dict(type="bool"),
-    enable_ipv6=dict(type="bool"), enable_ipv4=dict(type="bool"), ipv6_subnet=dict(type="str"),
-    ipv6_gateway=dict(type="str"), ipv6_ip_range=dict(type="str"),
-    gateway_mode_ipv4=dict(type="str", choices=["nat", "routed"]),
-    gateway_mode_ipv6=dict(type="str", choices=["nat", "routed"]),
-    driver=dict(type="str", choices=["bridge", "overlay"]), vni=dict(type="int"),
-    peers=dict(type="list", elements="str"), local_address=dict(type="str"),
-    peer_slices=dict(type="list", elements="str"),
-    remote_endpoints=dict(type="list", elements="dict"),
-)
+from ansible_collections.linuxnet.containers.plugins.module_utils._options import NETWORK_OPTIONS
 
 
 def main():
-    run_batch_module(NETWORKS, OPTIONS)
+    run_batch_module(NETWORKS, NETWORK_OPTIONS)
 
 
 if __name__ == "__main__":

@@ -327,27 +327,13 @@ collected:
   elements: str
 """
 
-from ansible_collections.linuxnet.containers.plugins.module_utils._batch import STATE, run_batch_module
+from ansible_collections.linuxnet.containers.plugins.module_utils._batch import run_batch_module
 from ansible_collections.linuxnet.containers.plugins.module_utils._kinds import ENDPOINTS
-
-ATTACHMENT_OPTIONS = dict(
-    name=dict(type="str", required=True), ifname=dict(type="str"),
-    ipv4_address=dict(type="str"), mac_address=dict(type="str"), aliases=dict(type="list", elements="str", default=[]),
-    ipv6_address=dict(type="str"),
-)
-
-OPTIONS = dict(
-    name=dict(type="str"), state=STATE, mode=dict(type="str", choices=["none", "bridge", "host", "container"]),
-    network=dict(type="str"), networks=dict(type="list", elements="dict", options=ATTACHMENT_OPTIONS),
-    ipv4_address=dict(type="str"), ipv6_address=dict(type="str"), mac_address=dict(type="str"),
-    container=dict(type="str"), netns_path=dict(type="str"), pid=dict(type="int"), recreate=dict(type="bool"),
-    dns=dict(type="list", elements="str"), dns_search=dict(type="list", elements="str"),
-    dns_options=dict(type="list", elements="str"), etc_hosts=dict(type="dict"),
-)
+from ansible_collections.linuxnet.containers.plugins.module_utils._options import ENDPOINT_OPTIONS
 
 
 def main():
-    run_batch_module(ENDPOINTS, OPTIONS)
+    run_batch_module(ENDPOINTS, ENDPOINT_OPTIONS)
 
 
 if __name__ == "__main__":

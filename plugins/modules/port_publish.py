@@ -171,17 +171,13 @@ sysctls:
   type: dict
 """
 
-from ansible_collections.linuxnet.containers.plugins.module_utils._batch import STATE, run_batch_module
+from ansible_collections.linuxnet.containers.plugins.module_utils._batch import run_batch_module
 from ansible_collections.linuxnet.containers.plugins.module_utils._kinds import PUBLISHED
-
-OPTIONS = dict(
-    endpoint=dict(type="str"), state=STATE, network=dict(type="str"),
-    ports=dict(type="list", elements="raw", default=[]), allowed_sources=dict(type="list", elements="str"),
-)
+from ansible_collections.linuxnet.containers.plugins.module_utils._options import PUBLISH_OPTIONS
 
 
 def main():
-    run_batch_module(PUBLISHED, OPTIONS)
+    run_batch_module(PUBLISHED, PUBLISH_OPTIONS)
 
 
 if __name__ == "__main__":

@@ -83,24 +83,40 @@ actions:
   returned: always
   type: list
   elements: str
+module_python:
+  description:
+    - The Python interpreter this module ran with on the managed node, as Ansible chose it (inventory,
+      C(ansible.cfg), C(ANSIBLE_PYTHON_INTERPRETER) or discovery); the role runs its gateway check with it.
+    - Not O(python), the interpreter of the installed command.
+  returned: always
+  type: str
+  sample: /usr/bin/python3
 """
 
 import os
-import pkgutil
 import sys
 
 from ansible.module_utils.basic import AnsibleModule
 
-# _cli brings the whole engine along: every file of it loaded here is copied to lib_dir.
-from ansible_collections.linuxnet.containers.plugins.module_utils import _cli  # noqa: F401 pylint: disable=unused-import
-from ansible_collections.linuxnet.containers.plugins.module_utils import _engine  # noqa: F401 pylint: disable=unused-import
 from ansible_collections.linuxnet.containers.plugins.module_utils import _service as service
 
 
-def engine_sources():
+def bundle_engine():
+    """Imports the engine: called only when the payload cannot be listed. The imports are here, not at the top,
+    so that Ansible still bundles the engine (it scans every import of the module) while an ordinary run does not
+    compile it: the module only copies its sources, it never runs them."""
+    # pylint: disable=import-outside-toplevel,unused-import
+    from ansible_collections.linuxnet.containers.plugins.module_utils import _cli  # noqa: F401
+    from ansible_collections.linuxnet.containers.plugins.module_utils import _engine  # noqa: F401
     prefix = service.PACKAGE + "."
-    names = sorted(name[len(prefix):] for name in sys.modules if name.startswith(prefix) and "." not in name[len(prefix):])
-    return {name: pkgutil.get_data(service.PACKAGE, name + ".py").decode("utf-8") for name in names}
+    return sorted(name[len(prefix):] for name in sys.modules if name.startswith(prefix) and "." not in name[len(prefix):])
+
+
+def engine_sources():
+    names = service.bundled_modules()
+    if not {"_cli", "_engine", "_service"} <= set(names):
+        names = bundle_engine()
+    return service.module_sources(names)
 
 
 def main():
@@ -129,7 +145,7 @@ def main():
         if unit_changed and os.path.isdir("/run/systemd/system"):
             module.run_command(["systemctl", "daemon-reload"], check_rc=True)
     result = dict(changed=bool(changes), command=os.path.join(params["sbin_dir"], service.COMMAND), unit=unit_path,
-                  actions=["%s %s" % (op, path) for op, path, _content in changes])
+                  actions=["%s %s" % (op, path) for op, path, _content in changes], module_python=sys.executable)
     if module._diff:  # pylint: disable=protected-access
         result["diff"] = diff
     module.exit_json(**result)

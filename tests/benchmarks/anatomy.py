@@ -103,13 +103,13 @@ class Anatomy:
         """Median (basic, ours) import seconds from the payload's zip, in a fresh interpreter each time."""
         with open(payload, encoding="utf-8") as handle:
             text = handle.read()
-        match = re.search(r"zip_data=['\"]([A-Za-z0-9+/=]+)['\"]", text) or re.search(r"['\"]([A-Za-z0-9+/=]{200,})['\"]",
-                                                                                     text)
+        match = (re.search(r"zip_data=['\"]([A-Za-z0-9+/=]+)['\"]", text)
+                 or re.search(r"['\"]([A-Za-z0-9+/=]{200,})['\"]", text))
         zip_path = os.path.join(self.work, "payload-%s.zip" % module)
         with open(zip_path, "wb") as handle:
             handle.write(base64.b64decode(match.group(1)))
         runs = []
-        for _ in range(3):
+        for _attempt in range(3):
             out = self.bench.sandbox.run([VENV_PYTHON, "-S", self.probe, zip_path,
                                           "%s.plugins.modules.%s" % (OURS, module)], check=True).stdout.split()
             runs.append((float(out[0]), float(out[1])))
@@ -117,15 +117,15 @@ class Anatomy:
 
     def measure(self, count, repeat):
         variables = compare.collection_vars(count, 1, False)
-        _, error, _, _ = self.playbook("anatomy-setup", compare.MODULES_PLAY, variables)
+        error = self.playbook("anatomy-setup", compare.MODULES_PLAY, variables)[1]
         if error:
             raise SystemExit("setup failed: %s" % error)
         floors, runs, since = [], [], time.time() - 1
         for attempt in range(repeat):
-            _, error, floor_tasks, _ = self.playbook("anatomy-floor", compare.FLOOR_PLAY, {})
+            floor_tasks = self.playbook("anatomy-floor", compare.FLOOR_PLAY, {})[2]
             floors.extend(t["seconds"] for t in floor_tasks)
             scan_log = os.path.join(self.work, "scan-%d-%d.log" % (count, attempt))
-            _, error, tasks, _ = self.playbook("anatomy-rerun", compare.MODULES_PLAY, variables, scan_log, keep=True)
+            error, tasks = self.playbook("anatomy-rerun", compare.MODULES_PLAY, variables, scan_log, keep=True)[1:3]
             if error:
                 raise SystemExit("re-run failed: %s" % error)
             runs.append((tasks, self.scans(scan_log)))
@@ -174,7 +174,7 @@ def table(rows):
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser = argparse.ArgumentParser(description=__doc__.split("\n", maxsplit=1)[0])
     parser.add_argument("--n", default="10,500", help="comma-separated endpoint counts")
     parser.add_argument("--repeat", type=int, default=3, help="re-runs per N (medians are reported)")
     parser.add_argument("--json", help="write the rows as JSON here")
@@ -194,8 +194,7 @@ def main(argv=None):
         with open(args.doc, encoding="utf-8") as handle:
             doc = handle.read()
         begin, end = "<!-- anatomy:begin -->", "<!-- anatomy:end -->"
-        head, _, tail = doc.partition(begin)
-        _, _, tail = tail.partition(end)
+        head, tail = doc.split(begin, 1)[0], doc.split(end, 1)[-1]
         with open(args.doc, "w", encoding="utf-8") as handle:
             handle.write(head + begin + "\n" + text + "\n" + end + tail)
     return 0

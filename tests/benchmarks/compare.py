@@ -10,6 +10,8 @@ it where it has a no-op re-run, and tears it down:
 
   modules   this collection: container_network, netns_endpoint and port_publish in batch form, three tasks of
             one ansible-playbook (the whole process is timed, and each task by the bench_timer callback)
+  onetask   this collection: the same workload in one linuxnet.containers.network_state task (its lists as the three
+            batch modules' items; teardown is the same task with state absent)
   role      this collection through the role linuxnet.containers.container_networking (its defaults, except
             that the packages, already there, are not installed: /usr is read-only in a sandbox)
   lower     the lower bound: one Python process with pyroute2 and one `nft -f` (lower_bound.py)
@@ -20,7 +22,7 @@ it where it has a no-op re-run, and tears it down:
 Between setup and re-run a client namespace proves traffic to the published ports (all of them, or an even
 sample of --sample endpoints at large N); after teardown the host's leftovers are counted against the state
 before the tool ran, and the host is then wiped back to that state for the next tool. --publish-case adds
-500 endpoints x 10 ports (5,000 publishes) for the collection's modules and the lower bound.
+500 endpoints x 10 ports (5,000 publishes) for the collection's modules, its one task and the lower bound.
 Writes docs/performance.md and docs/performance.png (and the raw results as JSON). It measures; it asserts
 nothing about time.
 """
@@ -42,9 +44,10 @@ sys.path.insert(0, HERE)
 from harness import ROOT, SYSTEM_PYTHON, VENV_BIN, VENV_PYTHON, Sandbox  # noqa: E402  pylint: disable=wrong-import-position
 import workload as w  # noqa: E402  pylint: disable=wrong-import-position
 
-TOOLS = ["modules", "role", "lower", "naive", "cni", "netavark", "floor"]
+TOOLS = ["modules", "onetask", "role", "lower", "naive", "cni", "netavark", "floor"]
 LABELS = {
     "modules": "this collection, three batch module tasks in one playbook",
+    "onetask": "this collection, one network_state task",
     "role": "this collection, through the role",
     "lower": "lower bound: one Python process (pyroute2) + one nft transaction",
     "naive": "naive ip/nft command per step",
@@ -52,7 +55,8 @@ LABELS = {
     "netavark": "netavark 1.4",
     "floor": "Ansible's floor: the same playbook with three ansible.builtin.ping tasks (no work)",
 }
-SHORT = {"modules": "collection (modules)", "role": "collection (role)", "lower": "lower bound",
+SHORT = {"modules": "collection (modules)", "onetask": "collection (one task)", "role": "collection (role)",
+         "lower": "lower bound",
          "naive": "naive ip/nft", "cni": "CNI plugins", "netavark": "netavark", "floor": "Ansible floor"}
 PACKAGES = {"cni": ("containernetworking-plugins", "/usr/lib/cni/bridge"),
             "netavark": ("netavark", "/usr/lib/podman/netavark")}
@@ -276,6 +280,16 @@ MODULES_TEARDOWN = """- hosts: localhost
       linuxnet.containers.container_network:
         networks: "{{ bench_networks | map('combine', {'state': 'absent'}) }}"
 """
+ONETASK_PLAY = """- hosts: localhost
+  gather_facts: false
+  tasks:
+    - name: network_state
+      linuxnet.containers.network_state:
+        state: "{{ bench_state | default('present') }}"
+        networks: "{{ bench_networks }}"
+        endpoints: "{{ bench_endpoints }}"
+        published_ports: "{{ bench_ports }}"
+"""
 FLOOR_PLAY = """- hosts: localhost
   gather_facts: false
   tasks:
@@ -309,10 +323,15 @@ def run_collection(bench, tool, count, ports):
     role = tool == "role"
     variables = collection_vars(count, ports, role)
     result = {"tasks": {}, "rss_kib": 0}
-    steps = [("setup", ROLE_PLAY if role else MODULES_PLAY, variables),
-             ("rerun", ROLE_PLAY if role else MODULES_PLAY, variables),
-             ("teardown", ROLE_PLAY if role else MODULES_TEARDOWN,
-              dict(variables, container_networking_state="absent") if role else variables)]
+    if role:
+        steps = [("setup", ROLE_PLAY, variables), ("rerun", ROLE_PLAY, variables),
+                 ("teardown", ROLE_PLAY, dict(variables, container_networking_state="absent"))]
+    elif tool == "onetask":
+        steps = [("setup", ONETASK_PLAY, variables), ("rerun", ONETASK_PLAY, variables),
+                 ("teardown", ONETASK_PLAY, dict(variables, bench_state="absent"))]
+    else:
+        steps = [("setup", MODULES_PLAY, variables), ("rerun", MODULES_PLAY, variables),
+                 ("teardown", MODULES_TEARDOWN, variables)]
     for phase, play, phase_vars in steps:
         seconds, error, tasks, peak = bench.playbook("%s-%s" % (tool, phase), play, phase_vars)
         if phase == "teardown":
@@ -382,7 +401,7 @@ def run_tool(bench, tool, count, ports):
                                           for t in tasks]}}
             if error:
                 result["error"] = error
-        elif tool in ("modules", "role"):
+        elif tool in ("modules", "onetask", "role"):
             result = run_collection(bench, tool, count, ports)
         else:
             result = run_script(bench, tool, count, ports)
@@ -651,7 +670,7 @@ def main(argv=None):
     parser.add_argument("--repeat", type=int, default=3, help="repetitions per N; the report shows medians")
     parser.add_argument("--tools", default=",".join(TOOLS), help="comma-separated subset of " + ",".join(TOOLS))
     parser.add_argument("--publish-case", default="500x10",
-                        help="ENDPOINTSxPORTS for modules and lower bound, or 'none'")
+                        help="ENDPOINTSxPORTS for modules, onetask and lower bound, or 'none'")
     parser.add_argument("--sample", type=int, default=200, help="endpoints probed at most per run")
     parser.add_argument("--json", help="where to write the raw results (default docs/performance.json)")
     parser.add_argument("--doc", default=os.path.join(ROOT, "docs", "performance.md"))
@@ -690,7 +709,7 @@ def main(argv=None):
         for rep in range(args.repeat):
             for count, ports in cases:
                 for tool in tools:
-                    if ports > 1 and tool not in ("modules", "lower"):
+                    if ports > 1 and tool not in ("modules", "onetask", "lower"):
                         continue
                     run = run_tool(bench, tool, count, ports)
                     run["rep"] = rep

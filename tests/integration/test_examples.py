@@ -56,3 +56,13 @@ def _child_pid(sandbox):
             return int(found[0])
         sandbox.run(["sleep", "0.1"])
     raise AssertionError("the process to adopt did not start")
+
+
+def test_network_states_examples_run_as_written(sandbox):
+    """network_state's examples build, prune and tear down on their own: a fresh host, nothing supplied."""
+    found = examples("network_state")
+    results = sandbox.playbook([{"hosts": "localhost", "gather_facts": False, "tasks": found}])
+    assert [r["status"] for r in results] == ["changed", "ok", "changed", "changed"], results
+    shown = results[1]["result"]["msg"]
+    assert shown == "web is 172.20.0.2, on host port 8080", shown
+    assert sandbox.run(["ls", "/run/netns"]).stdout.split() == ["lan"]

@@ -50,20 +50,22 @@ def test_role_refuses_a_target_in_this_machines_network_namespace(tmp_path):
                                   "-e", "@" + os.path.join(INVENTORY, "group_vars", "container_hosts.yml"))
     assert rc != 0
     assert "is in this controller's own network namespace" in output
-    assert "Create or update networks" not in output
+    assert "Apply networks, endpoints and published ports in one step" not in output
 
 
 def test_site_and_teardown_by_name_with_the_example_inventory(sandbox, tmp_path):
-    # Check mode on a fresh host: networks are previewed, the steps that need them are skipped and named.
+    # Check mode on a fresh host: one step previews networks, endpoints and ports together, and changes nothing.
     rc, output = ansible_playbook(tmp_path, "-i", INVENTORY, "linuxnet.containers.site", "--check",
                                   sandbox_pid=sandbox.pid)
     assert rc == 0, output[-4000:]
-    assert "Check mode did not preview endpoints, published ports" in output
+    assert "Check mode did not preview" not in output
+    step = output[output.index("Apply networks, endpoints and published ports in one step"):]
+    assert step.split("TASK [", 1)[0].count("changed: [") == 1, output[-4000:]
     assert sandbox.run(["ls", "/run/netns"]).stdout.split() == ["lan"]
 
     rc, output = ansible_playbook(tmp_path, "-i", INVENTORY, "linuxnet.containers.site", sandbox_pid=sandbox.pid)
     assert rc == 0, output[-4000:]
-    assert recap(output)["changed"] == 4  # networks, endpoints, ports (one batch task each), the restore service
+    assert recap(output)["changed"] == 2  # networks, endpoints and ports in one step, the restore service
     assert sandbox.run(["/usr/local/sbin/linuxnet-containers", "status"]).stdout.splitlines()[-1] == \
         "status: the host matches the store"
     assert sandbox.run(["test", "-L", "/etc/systemd/system/multi-user.target.wants/linuxnet-containers.service"]
@@ -77,12 +79,12 @@ def test_site_and_teardown_by_name_with_the_example_inventory(sandbox, tmp_path)
 
     rc, output = ansible_playbook(tmp_path, "-i", INVENTORY, "linuxnet.containers.teardown", "--check",
                                   sandbox_pid=sandbox.pid)
-    assert rc == 0, output[-4000:]
-    assert "Check mode did not preview the removal of networks" in output
+    assert rc == 0 and recap(output)["changed"] == 1, output[-4000:]
+    assert "Check mode did not preview" not in output
     rc, output = ansible_playbook(tmp_path, "-i", INVENTORY, "linuxnet.containers.teardown",
                                   sandbox_pid=sandbox.pid)
     assert rc == 0, output[-4000:]
-    assert recap(output)["changed"] == 3
+    assert recap(output)["changed"] == 1  # ports, endpoints and networks removed in one step
     rc, output = ansible_playbook(tmp_path, "-i", INVENTORY, "linuxnet.containers.teardown",
                                   sandbox_pid=sandbox.pid)
     assert rc == 0 and recap(output)["changed"] == 0, output[-4000:]

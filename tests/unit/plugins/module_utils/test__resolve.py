@@ -223,8 +223,8 @@ def test_allocation_walks_each_address_once_per_run(monkeypatch):
 
 def test_a_claimed_address_is_skipped_for_others_but_stays_open_for_its_claimant(front):
     # b claims .3 statically; a and c are allocated around it; d keeps .3 open only for b
-    state = endpoints(front, {"name": "a", "network": "front"}, {"name": "b", "network": "front",
-                                                                  "ipv4_address": "172.20.0.3"},
+    claimant = {"name": "b", "network": "front", "ipv4_address": "172.20.0.3"}
+    state = endpoints(front, {"name": "a", "network": "front"}, claimant,
                       {"name": "c", "network": "front"}, {"name": "d", "network": "front"})
     addresses = {n: e.attachments[0].ipv4_address for n, e in state.endpoints.items()}
     assert addresses == {"a": "172.20.0.2", "b": "172.20.0.3", "c": "172.20.0.4", "d": "172.20.0.5"}
