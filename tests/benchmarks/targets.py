@@ -5,8 +5,8 @@
     .venv/bin/python tests/benchmarks/targets.py --n 1000 --spread 2000
 
 For a small N (10) and the given N it runs the collection's three batch module tasks (the workload of
-workload.py) through setup, a no-op re-run, the same re-run in check mode, `container_network_info`, and
-teardown, each task timed by the bench_timer callback and each module process's peak RSS by time(1). Then
+workload.py) through setup, a no-op re-run, the same re-run in check mode, both again as one network_state task,
+`container_network_info`, and teardown, each task timed by the bench_timer callback and each module process's peak RSS by time(1). Then
 --spread endpoints over two networks (a bridge holds at most 1,023 ports) are set up, proved with traffic,
 re-run and torn down. It writes docs/performance-targets.md (and the raw results as JSON) with one row per
 target: what the issue asks, what was measured. It measures; it asserts nothing about time.
@@ -35,6 +35,7 @@ INFO_PLAY = """- hosts: localhost
       ansible.builtin.assert:
         that: info.endpoints | length == bench_endpoints | length
 """
+ONETASK_CHECK_PLAY = c.ONETASK_PLAY.replace("  gather_facts: false\n", "  gather_facts: false\n  check_mode: true\n", 1)
 SECOND_NETWORK = {"name": "bench2", "subnet": "172.21.0.0/16", "gateway": "172.21.0.1"}
 
 
@@ -56,7 +57,7 @@ def measure(bench, count, variables, with_info=True):
     """{phase: {"seconds", "tasks", "rss_kib", "error"}} for setup, rerun, check, info and teardown."""
     phases = [("setup", c.MODULES_PLAY), ("rerun", c.MODULES_PLAY), ("check", CHECK_PLAY)]
     if with_info:
-        phases.append(("info", INFO_PLAY))
+        phases += [("rerun_onetask", c.ONETASK_PLAY), ("check_onetask", ONETASK_CHECK_PLAY), ("info", INFO_PLAY)]
     phases.append(("teardown", c.MODULES_TEARDOWN))
     result = {"n": count}
     try:
@@ -99,6 +100,8 @@ def rows(results):
     out = [
         ("no-op re-run of N = %d, the three module tasks" % n, "under 3 s", get(big, "rerun"), "s"),
         ("the same re-run in check mode", "under 3 s", get(big, "check"), "s"),
+        ("no-op re-run of N = %d in one `network_state` task" % n, "under 3 s", get(big, "rerun_onetask"), "s"),
+        ("the same one-task re-run in check mode", "under 3 s", get(big, "check_onetask"), "s"),
         ("`container_network` that changes nothing, %d endpoints attached" % n,
          "as fast as with %d" % small["n"], get(big, "rerun", "container_network"), "s"),
         ("`container_network` that changes nothing, %d endpoints attached" % small["n"], "(reference)",
@@ -109,7 +112,8 @@ def rows(results):
         ("setup per endpoint, N = %d" % n, "grows no faster than the lower bound's",
          _per_endpoint(get(big, "setup", "netns_endpoint"), n), "ms"),
         ("module peak RSS at N = %d" % n, "under 100 MB",
-         max([big[p]["rss_kib"] for p in ("setup", "rerun", "check", "info", "teardown") if big.get(p)] or [0])
+         max([big[p]["rss_kib"] for p in ("setup", "rerun", "check", "rerun_onetask", "check_onetask", "info",
+                                           "teardown") if big.get(p)] or [0])
          / 1024.0, "MiB"),
         ("teardown of N = %d, modules then the kernel's cleanup" % n, "(within 2x the lower bound)",
          _teardown(big), "s"),
