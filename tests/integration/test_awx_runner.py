@@ -68,21 +68,20 @@ def test_site_playbook_as_an_awx_job(sandbox, tmp_path):
     guard = [e for e in events if e.get("event") == "runner_on_ok"
              and e["event_data"]["task"] == "Refuse a target that shares the controller's network namespace"]
     assert guard, "the nsenter guard did not run"
-    endpoints = ok_results(events, "linuxnet.containers.netns_endpoint")
+    endpoints = ok_results(events, "linuxnet.containers.network_state")  # the role's one step
     assert len(endpoints) == 1 and endpoints[0]["changed"] is True
     assert {e["name"]: e["mode"] for e in endpoints[0]["endpoints"]} == {
         "web": "bridge", "db": "bridge", "web-metrics": "container", "node-exporter": "host", "batch": "none"}
     db = next(e for e in endpoints[0]["endpoints"] if e["name"] == "db")
     assert db["interfaces"][0]["ipv4_address"] == "172.31.0.10"
-    ports = ok_results(events, "linuxnet.containers.port_publish")
-    assert sorted((p["host_ip"], p["host_port"]) for p in ports[0]["published"]) == [
+    assert sorted((p["host_ip"], p["host_port"]) for p in endpoints[0]["published"]) == [
         ("0.0.0.0", 8080), ("127.0.0.1", 9100)]
     probes = ok_results(events, "ansible.builtin.script")
     assert probes and all("answers" in line for line in probes[0]["stdout_lines"]), probes
 
     status, rc, events, output = run_job(data, "second")
     assert (status, rc) == ("successful", 0), output[-4000:]
-    endpoints = ok_results(events, "linuxnet.containers.netns_endpoint")
+    endpoints = ok_results(events, "linuxnet.containers.network_state")
     assert len(endpoints) == 1 and endpoints[0]["changed"] is False
     assert changed_tasks(events) == []
 
