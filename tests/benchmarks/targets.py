@@ -36,6 +36,7 @@ INFO_PLAY = """- hosts: localhost
         that: info.endpoints | length == bench_endpoints | length
 """
 ONETASK_CHECK_PLAY = c.ONETASK_PLAY.replace("  gather_facts: false\n", "  gather_facts: false\n  check_mode: true\n", 1)
+PHASES = ("setup", "rerun", "check", "rerun_onetask", "check_onetask", "info", "teardown")
 SECOND_NETWORK = {"name": "bench2", "subnet": "172.21.0.0/16", "gateway": "172.21.0.1"}
 
 
@@ -112,8 +113,7 @@ def rows(results):
         ("setup per endpoint, N = %d" % n, "grows no faster than the lower bound's",
          _per_endpoint(get(big, "setup", "netns_endpoint"), n), "ms"),
         ("module peak RSS at N = %d" % n, "under 100 MB",
-         max([big[p]["rss_kib"] for p in ("setup", "rerun", "check", "rerun_onetask", "check_onetask", "info",
-                                           "teardown") if big.get(p)] or [0])
+         max([big[p]["rss_kib"] for p in PHASES if big.get(p)] or [0])
          / 1024.0, "MiB"),
         ("teardown of N = %d, modules then the kernel's cleanup" % n, "(within 2x the lower bound)",
          _teardown(big), "s"),
