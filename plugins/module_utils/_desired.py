@@ -46,15 +46,16 @@ def publish_attachment(state: State, endpoint_name: str, network_name: Optional[
     return state.networks[attachment.network], attachment
 
 
-def firewall_state(state: State) -> FirewallState:
-    """The firewall follows from the state alone: networks and their published ports."""
+def firewall_state(state: State, publishes: bool = True) -> FirewallState:
+    """The firewall follows from the state alone: networks and their published ports (publishes=False: the
+    networks' part only, for Nftables.plan_networks)."""
     networks = tuple(FirewallNetwork(name=n.name, bridge=n.bridge, subnet=n.subnet, gateway=n.gateway,
                                      masquerade=n.masquerade, icc=n.icc, internal=n.internal, isolated=n.isolated,
                                      ipv6_subnet=n.ipv6_subnet, gateway_mode_ipv4=n.gateway_mode_ipv4,
                                      gateway_mode_ipv6=n.gateway_mode_ipv6)
                      for n in sorted(state.networks.values(), key=lambda n: n.name))
-    publishes = []
-    for endpoint_name, items in sorted(state.published.items()):
+    found = []
+    for endpoint_name, items in sorted(state.published.items()) if publishes else ():
         for publish in items:
             target = publish_attachment(state, endpoint_name, publish.network)
             if target is None:
@@ -63,14 +64,14 @@ def firewall_state(state: State) -> FirewallState:
             routed = tuple(family for family, mode in ((4, network.gateway_mode_ipv4), (6, network.gateway_mode_ipv6))
                            if mode == "routed")
             for offset in range(publish.count):
-                publishes.append(FirewallPublish(
+                found.append(FirewallPublish(
                     endpoint=endpoint_name, protocol=publish.protocol, host_ip=publish.host_ip,
                     host_port=publish.host_port + offset, container_ip=attachment.ipv4_address,
                     container_port=publish.container_port + offset, bridge=network.bridge,
                     allowed_sources=publish.allowed_sources, container_ip6=attachment.ipv6_address, routed=routed))
     foreign_accept = tuple(sorted(n.bridge for n in state.networks.values()
                                   if n.accept_in_foreign_firewalls and not n.internal))
-    return FirewallState(networks=networks, publishes=tuple(publishes), foreign_accept=foreign_accept,
+    return FirewallState(networks=networks, publishes=tuple(found), foreign_accept=foreign_accept,
                          overlay_guard=overlay_guard(state.networks.values()))
 
 
@@ -81,7 +82,11 @@ def desired_sysctls(state: State) -> Dict[str, str]:
         wanted[IP_FORWARD] = "1"
     if any(not network.internal and network.enable_ipv6 for network in state.networks.values()):
         wanted[IPV6_FORWARD] = "1"
-    for item in firewall_state(state).publishes:
-        if item.container_ip and (item.host_ip is None or item.host_ip.startswith("127.")):
-            wanted[route_localnet_key(item.bridge)] = "1"
+    for endpoint_name, items in state.published.items():   # firewall_state's publishes, without building them
+        loopback = [publish for publish in items if publish.count > 0 and
+                    (publish.host_ip is None or publish.host_ip.startswith("127."))]
+        for publish in loopback:
+            target = publish_attachment(state, endpoint_name, publish.network)
+            if target is not None and target[1].ipv4_address:
+                wanted[route_localnet_key(target[0].bridge)] = "1"
     return wanted

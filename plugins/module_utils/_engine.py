@@ -32,7 +32,7 @@ from ansible_collections.linuxnet.containers.plugins.module_utils._desired impor
     firewall_state,
 )
 from ansible_collections.linuxnet.containers.plugins.module_utils._errors import KernelError, UnknownReference
-from ansible_collections.linuxnet.containers.plugins.module_utils._kinds import Kind
+from ansible_collections.linuxnet.containers.plugins.module_utils._kinds import Kind, network_links
 from ansible_collections.linuxnet.containers.plugins.module_utils._models import State, netns_path
 from ansible_collections.linuxnet.containers.plugins.module_utils._netlink_vxlan import OverlayNetlink
 from ansible_collections.linuxnet.containers.plugins.module_utils._overlay import vxlan_ifname
@@ -58,7 +58,7 @@ class Adapters:
     files: Any = files                # /etc/netns files and the host's resolv.conf (_files)
     port_owner: Callable[[str, Optional[str], int], Optional[str]] = sockets.listening_owner
     machine_id: Callable[[], str] = files.machine_id
-    neigh_limit: Callable[[], Optional[int]] = lambda: None   # the host's gc_thresh3 (_limits.gc_thresh3)
+    neigh_limit: Callable[[], Optional[int]] = lambda: None   # the host's gc_thresh3 (_limits.neigh_limit)
     netns_holders: Callable[[], teardown.Holders] = teardown.netns_holders   # what else holds namespaces
     settle: Callable[..., List[str]] = teardown.wait_links_gone   # (host_links, ifnames) -> the ones still there
 
@@ -66,7 +66,7 @@ class Adapters:
     def real(cls, runner: Runner) -> "Adapters":
         nft = Nftables(runner)
         nft.require()
-        return cls(netlink=OverlayNetlink(), nft=nft, store=Store(), neigh_limit=lambda: limits.gc_thresh3(runner))
+        return cls(netlink=OverlayNetlink(), nft=nft, store=Store(), neigh_limit=lambda: limits.neigh_limit(runner))
 
     def close(self) -> None:
         self.netlink.close()
@@ -136,7 +136,7 @@ class Engine:
                     raise
                 return self._assumed(kind, old, specs, exc)
             limits.check_bridge_ports(old, resolution.state)
-            links = self.netlink.host_links()   # read once: the scope and the plan see the same host
+            links = self._scope_links(kind, old, resolution.state)   # the scope and the plan see the same host
             networks, endpoints = kind.scope(old, resolution.state, resolution.touched, links, self.lookups)
             outcome = self._run(kind, old, resolution, networks, endpoints, links)
         outcome.names = [getattr(spec, kind.key) for spec in specs]   # results in the order the task lists them
@@ -187,10 +187,12 @@ class Engine:
         for name in endpoint_scope:
             if name in new.endpoints:
                 network_scope.update(a.network for a in new.endpoints[name].attachments)
+        if endpoint_scope and not kind.names_endpoints:   # endpoints to reconcile after all: their veths too
+            links = self.netlink.host_links()
         before_all = old.with_pending()
         wanted = self._sysctls(new)
         view = self._read(before_all, new, endpoint_scope, wanted, links)
-        fw_plan = self.adapters.nft.plan(firewall_state(new))
+        fw_plan = self._firewall_plan(new, kind.name == "networks" and not endpoint_scope)
         actions = self._plan(before_all, new, view, fw_plan, network_scope, endpoint_scope, wanted)
         before, after = kind.diff(old, new, resolution.touched, view)
         if fw_plan.changes:
@@ -207,6 +209,17 @@ class Engine:
             outcome.inodes = {name: self.netlink.netns_inode(netns_path(name)) for name in resolution.touched
                               if name in new.endpoints}
         return outcome
+
+    def _scope_links(self, kind: Kind, old: State, new: State):
+        """All host links for endpoints; else the bridges and VXLAN devices alone (_kinds.network_links)."""
+        if kind.names_endpoints:
+            return self.netlink.host_links()
+        return self.netlink.host_network_links(network_links(old, new))
+
+    def _firewall_plan(self, new: State, networks_only: bool):
+        """Networks touching no endpoint: the table but its published ports (_nft.plan_networks); else all of it."""
+        plan = self.adapters.nft.plan_networks(firewall_state(new, publishes=False)) if networks_only else None
+        return plan if plan is not None else self.adapters.nft.plan(firewall_state(new))
 
     @staticmethod
     def _plan(old: State, new: State, view: HostView, fw_plan, network_scope, endpoint_scope,

@@ -18,6 +18,7 @@ from ansible_collections.linuxnet.containers.plugins.module_utils import _resolv
 from ansible_collections.linuxnet.containers.plugins.module_utils import _validate as validate
 from ansible_collections.linuxnet.containers.plugins.module_utils import _views as views
 from ansible_collections.linuxnet.containers.plugins.module_utils._models import State, netns_path
+from ansible_collections.linuxnet.containers.plugins.module_utils._overlay import vxlan_ifname
 from ansible_collections.linuxnet.containers.plugins.module_utils._resolve import Lookups
 
 Inodes = Dict[str, Optional[int]]
@@ -73,6 +74,16 @@ def _endpoints_of_changed(old: State, new: State, names: Sequence[str], links: D
         else:
             endpoints.update(endpoint for endpoint in attached if not host.exists(netns_path(endpoint)))
     return endpoints
+
+
+def network_links(old: State, new: State) -> List[str]:
+    """The host links of the networks of both states: their bridges and VXLAN devices. A run that touches no
+    endpoint reads these (and every other bridge and VXLAN device) and no veth: it costs the same whatever the
+    number of endpoints, and leaves sweeping leftover veths to the runs that read them (endpoints, restore)."""
+    names = {network.bridge for state in (old, new) for network in state.networks.values()}
+    names |= {vxlan_ifname(network.vni) for state in (old, new) for network in state.networks.values()
+              if network.overlay}
+    return sorted(names)
 
 
 def _endpoint_diff_view(state: State, name: str) -> dict:

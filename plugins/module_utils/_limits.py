@@ -8,18 +8,24 @@
 - Every namespace shares the host's neighbour tables: past `gc_thresh3` (1024 by default) the
   kernel drops entries and gateways stop answering. About two entries per bridge-mode
   attachment are needed (the endpoint's entry on the bridge, the gateway's in the endpoint).
-  /proc/sys cannot read it from a non-initial network namespace; `ip ntable show` can.
+  /proc/sys cannot read it from a non-initial network namespace; netlink can (RTM_GETNEIGHTBL, what
+  `ip ntable show` asks; that command is the fallback).
 """
 
 from __future__ import annotations
 
 import re
+import socket
+import struct
 from typing import List, Optional
 
+from ansible_collections.linuxnet.containers.plugins.module_utils import _rtnl_codec as codec
 from ansible_collections.linuxnet.containers.plugins.module_utils._errors import Conflict
 from ansible_collections.linuxnet.containers.plugins.module_utils._models import State
 
 BRIDGE_PORTS = 1023
+RTM_NEWNEIGHTBL, RTM_GETNEIGHTBL = 64, 66
+NDTA_NAME, NDTA_THRESH3 = 1, 4
 NEIGH_ENTRIES_PER_ATTACHMENT = 2
 
 
@@ -60,3 +66,36 @@ def gc_thresh3(runner) -> Optional[int]:
     except OSError:
         return None
     return parse_thresh3(out) if rc == 0 else None
+
+
+def neigh_limit(runner) -> Optional[int]:
+    """The host's arp_cache gc_thresh3: from netlink, else from `ip ntable show` (None when neither answers)."""
+    found = ntable_thresh3()
+    return found if found is not None else gc_thresh3(runner)
+
+
+def ntable_thresh3(name: str = "arp_cache", family: int = socket.AF_INET) -> Optional[int]:
+    """gc_thresh3 of the kernel's neighbour table `name`, from an RTM_GETNEIGHTBL dump of `family`, over a socket
+    of its own, closed at the first answer that carries it: the table comes first, then one entry per interface
+    (as many as there are veths), which is never read. None when the kernel does not answer so."""
+    try:
+        sock = socket.socket(socket.AF_NETLINK, socket.SOCK_RAW | socket.SOCK_CLOEXEC, 0)
+    except OSError:
+        return None
+    try:
+        sock.settimeout(5)
+        sock.bind((0, 0))
+        sock.send(codec.nlmsg(RTM_GETNEIGHTBL, codec.NLM_F_REQUEST | codec.NLM_F_DUMP, 1, struct.pack("=Bxxx", family)))
+        while True:
+            for msg_type, _flags, _seq, body in codec.split(sock.recv(1 << 16)):
+                if msg_type in (codec.NLMSG_DONE, codec.NLMSG_ERROR):
+                    return None
+                if msg_type != RTM_NEWNEIGHTBL or len(body) < 4:
+                    continue
+                attrs = dict(codec.iter_attrs(body, 4))
+                if attrs.get(NDTA_NAME, b"").split(b"\0", 1)[0] == name.encode() and NDTA_THRESH3 in attrs:
+                    return struct.unpack("=I", attrs[NDTA_THRESH3])[0]
+    except (OSError, codec.CodecError, struct.error):
+        return None
+    finally:
+        sock.close()

@@ -36,16 +36,18 @@ from ansible_collections.linuxnet.containers.plugins.module_utils import _sysctl
 from ansible_collections.linuxnet.containers.plugins.module_utils._errors import KernelError
 from ansible_collections.linuxnet.containers.plugins.module_utils._models import netns_path
 from ansible_collections.linuxnet.containers.plugins.module_utils._netlink6 import Netlink6
-from ansible_collections.linuxnet.containers.plugins.module_utils._netlink_base import no_such_link
+from ansible_collections.linuxnet.containers.plugins.module_utils._netlink_base import RT_SCOPE_UNIVERSE, no_such_link
 from ansible_collections.linuxnet.containers.plugins.module_utils._netlink_parse import (
     Link,
     NetnsView,
+    addresses_by_index,
     attr,
     bridge_mac,
     broadcast_of,
     default_route,
     ipv6_conf,
     linkinfo,
+    links_from,
     main_table_destinations,
     port_flag,
     route_localnet,
@@ -76,6 +78,43 @@ class Netlink(Netlink6):
             if link.kind == "bridge":
                 links[link.ifname] = dataclasses.replace(link, route_localnet=route_localnet(message))
         return links
+
+    def host_network_links(self, ifnames: Iterable[str] = ()) -> Dict[str, Link]:
+        """What a run that touches no endpoint needs of the host's links: every bridge and VXLAN device (a link
+        dump filtered by kind each), the links named in `ifnames` that are neither (looked up by name: a bridge
+        name another kind of link holds), each with its addresses (a dump filtered by ifindex) and the bridges
+        with route_localnet, all as host_links() reads them. The veths (one per attachment) are not read: the
+        cost stays that of the networks. A bridge's master is not resolved (the planner compares it for bridge
+        ports, which are not read here)."""
+        messages = [m for kind in ("bridge", "vxlan") for m in self._host.dump(
+            "read %s links" % kind, codec.RTM_GETLINK, codec.ifinfomsg() + codec.u32(
+                codec.IFLA_EXT_MASK, codec.RTEXT_FILTER_SKIP_STATS) + codec.nested(18, codec.string(1, kind)))
+            if linkinfo(m, "IFLA_INFO_KIND") == kind]   # an older kernel that ignores the filter sends all
+        found = {m.get_attr("IFLA_IFNAME") for m in messages}
+        messages += [m for m in (self._message(name, None) for name in sorted(set(ifnames) - found)) if m is not None]
+        names = self._indexes.setdefault(self._host, {})
+        names.update((m.get_attr("IFLA_IFNAME"), m["index"]) for m in messages)
+        addresses = self._addresses_of([m["index"] for m in messages])
+        links = links_from(messages, addresses_by_index(m for m in addresses if m["family"] == socket.AF_INET),
+                           addresses_by_index(m for m in addresses if m["family"] == socket.AF_INET6
+                                              and m["scope"] == RT_SCOPE_UNIVERSE))
+        for message in messages:
+            link = links[message.get_attr("IFLA_IFNAME")]
+            if link.kind == "bridge":
+                links[link.ifname] = dataclasses.replace(link, route_localnet=route_localnet(message))
+        return links
+
+    def _addresses_of(self, indexes: List[int]) -> List:
+        """The host's addresses on these links: one dump each, filtered by the kernel (strict checking); a kernel
+        that does not filter sends every address at the first, which then serves for all."""
+        wanted, found = set(indexes), []
+        for index in indexes:
+            messages = self._host.dump("read addresses", codec.RTM_GETADDR, codec.ifaddrmsg(socket.AF_UNSPEC,
+                                                                                           index=index))
+            found += [m for m in messages if m["index"] in wanted]
+            if any(m["index"] != index for m in messages):
+                return [m for m in messages if m["index"] in wanted]
+        return found
 
     def host_routes(self) -> List[str]:
         return main_table_destinations(self._routes(None, socket.AF_INET, "read host routes"))

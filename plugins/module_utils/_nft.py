@@ -26,6 +26,7 @@ from ansible_collections.linuxnet.containers.plugins.module_utils._nft_foreign i
     foreign_view,
 )
 from ansible_collections.linuxnet.containers.plugins.module_utils._nft_plan import (
+    PUBLISH_SETS,
     FirewallNetwork,
     FirewallPlan,
     FirewallPublish,
@@ -35,7 +36,11 @@ from ansible_collections.linuxnet.containers.plugins.module_utils._nft_plan impo
     other_skeleton,
 )
 from ansible_collections.linuxnet.containers.plugins.module_utils import _nft_overlay as nft_overlay
-from ansible_collections.linuxnet.containers.plugins.module_utils._nft_read import our_families, table_view
+from ansible_collections.linuxnet.containers.plugins.module_utils._nft_read import (
+    our_families,
+    table_view,
+    with_set_elements,
+)
 from ansible_collections.linuxnet.containers.plugins.module_utils._runner import Runner
 
 __all__ = ["FirewallNetwork", "FirewallPlan", "FirewallPublish", "FirewallState", "Nftables", "parse_version"]
@@ -52,6 +57,7 @@ class Nftables:
     def __init__(self, runner: Runner):
         self.run = runner
         self.conntrack = Conntrack(runner)
+        self._seen: Optional[dict] = None   # the ruleset the last plan read, until something is applied
 
     def require(self) -> None:
         try:
@@ -64,11 +70,15 @@ class Nftables:
             raise MissingDependency("install the nftables package (nft %s+; %s)"
                                     % (".".join(map(str, MIN_NFT)), found))
 
-    def _ruleset(self) -> dict:
-        rc, out, err = self.run(["nft", "-j", "list", "ruleset"], None)
+    def _list(self, argv: List[str]) -> dict:
+        rc, out, err = self.run(argv, None)
         if rc != 0:
-            raise KernelError("nft -j list ruleset failed: %s" % err.strip())
+            raise KernelError("%s failed: %s" % (" ".join(argv), err.strip()))
         return json.loads(out or "{}")
+
+    def _ruleset(self) -> dict:
+        self._seen = self._list(["nft", "-j", "list", "ruleset"])
+        return self._seen
 
     def plan(self, desired: FirewallState) -> FirewallPlan:
         """What turns the ruleset into `desired`: our table, plus the opt-in accept rules elsewhere."""
@@ -78,7 +88,33 @@ class Nftables:
         other = other_skeleton(skeleton)
         stale = table_view(ruleset, other)[0] if other.family in our_families(ruleset) else None
         wanted = desired_elements(desired) if desired.networks or desired.publishes else None
-        plan = build_plan(wanted, actual, intact, skeleton, stale)
+        return self._rest(build_plan(wanted, actual, intact, skeleton, stale), ruleset, desired)
+
+    def plan_networks(self, desired: FirewallState) -> Optional[FirewallPlan]:
+        """plan() for a run that touches no endpoint and no published port (`desired` has the networks only):
+        the ruleset is read without set and map elements (`nft -t`, cheap whatever the number of published ports),
+        the sets' elements with `nft list sets` (the published ports' maps, the costly part, are not read), and the
+        sets and maps of published ports (PUBLISH_SETS) are left as they are. None when a whole plan() is needed:
+        no network (the table goes), no table or one whose skeleton differs (it is made whole, with every element),
+        0.1.0's table still there, or a set that should hold elements and shows none (emptied by hand, or an nft
+        whose `list sets` leaves elements out)."""
+        if not desired.networks:
+            return None
+        ruleset = with_set_elements(self._list(["nft", "-t", "-j", "list", "ruleset"]),
+                                    self._list(["nft", "-j", "list", "sets"]))
+        skeleton = desired.skeleton
+        actual, intact = table_view(ruleset, skeleton)
+        if actual is None or not intact or other_skeleton(skeleton).family in our_families(ruleset):
+            return None
+        wanted = {name: items for name, items in desired_elements(desired).items() if name not in PUBLISH_SETS}
+        if any(items and not actual.get(name) for name, items in wanted.items()):
+            return None
+        self._seen = ruleset
+        actual = {name: items for name, items in actual.items() if name not in PUBLISH_SETS}
+        return self._rest(build_plan(wanted, actual, True, skeleton), ruleset, desired)
+
+    def _rest(self, plan: FirewallPlan, ruleset: dict, desired: FirewallState) -> FirewallPlan:
+        """The opt-in accept rules in other tables and the overlay table, added to our table's plan."""
         drops, marked = foreign_view(ruleset)
         changes, lines, before, after = foreign_accept_changes(drops, marked, sorted(set(desired.foreign_accept)))
         if changes:
@@ -99,6 +135,7 @@ class Nftables:
 
     def apply(self, plan: FirewallPlan) -> None:
         """One atomic `nft -f -` transaction, then the conntrack flushes."""
+        self._seen = None
         if plan.script:
             rc, _out, err = self.run(["nft", "-f", "-"], plan.script)
             if rc != 0:
@@ -107,5 +144,6 @@ class Nftables:
         self.conntrack.flush_udp(plan.flush_udp)
 
     def foreign_forward_drops(self) -> List[dict]:
-        """Read-only: other tables' forward chains that drop what we do not explicitly accept there."""
-        return foreign_view(self._ruleset())[0]
+        """Read-only: other tables' forward chains that drop what we do not explicitly accept there (from the
+        ruleset this run's plan read, when nothing was applied since: one read per run)."""
+        return foreign_view(self._seen if self._seen is not None else self._ruleset())[0]

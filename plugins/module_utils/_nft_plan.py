@@ -26,6 +26,9 @@ from ansible_collections.linuxnet.containers.plugins.module_utils._nft_schema im
 )
 from ansible_collections.linuxnet.containers.plugins.module_utils._nft_schema6 import INET
 
+# the sets and maps that published ports fill (the others follow from the networks alone)
+PUBLISH_SETS = frozenset(name + suffix for name in ("pub_any", "pub_ip", "restricted", "allowed", "routed_pub")
+                         for suffix in ("", "6"))
 ANY = "0.0.0.0/0"
 ANY6 = "::/0"
 ALL_IPV6 = "::"  # host_ip of a port published on every IPv6 address of the host only

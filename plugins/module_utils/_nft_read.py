@@ -214,3 +214,19 @@ def table_view(ruleset: dict, skeleton: Skeleton = INET) -> Tuple[Optional[Eleme
         elif kind == "rule":
             rules.setdefault(body["chain"], []).append(rule_text(body))
     return elements, (sets, chains, rules) == expected(skeleton)
+
+
+def with_set_elements(terse: dict, sets: dict) -> dict:
+    """A ruleset read without elements (`nft -t -j list ruleset`), its sets replaced by the same sets as
+    `nft -j list sets` shows them, with their elements; maps stay without theirs."""
+    listed = {}
+    for item in sets.get("nftables", ()):
+        body = item.get("set")
+        if isinstance(body, dict):
+            listed[(body.get("family"), body.get("table"), body.get("name"))] = item
+    merged = []
+    for item in terse.get("nftables", ()):
+        body = item.get("set")
+        key = (body.get("family"), body.get("table"), body.get("name")) if isinstance(body, dict) else None
+        merged.append(listed.get(key, item))
+    return {"nftables": merged}

@@ -41,6 +41,10 @@ class FakeNetlink:
     def host_links(self):
         return dict(self.links)
 
+    def host_network_links(self, ifnames):
+        self.calls.append(("host_network_links", tuple(ifnames)))
+        return {name: link for name, link in self.links.items() if link.kind in ("bridge", "vxlan") or name in ifnames}
+
     @staticmethod
     def host_routes6():
         return []
@@ -183,6 +187,11 @@ class FakeNft:
         plan = FirewallPlan(changes, "script", {}, {})
         plan.desired = wanted
         return plan
+
+    def plan_networks(self, desired):
+        """The networks' part alone (Nftables.plan_networks): a fake table is always planned whole."""
+        assert not desired.publishes
+        self.partial = getattr(self, "partial", 0) + 1
 
     def apply(self, plan):
         self.applied = plan.desired
