@@ -17,7 +17,7 @@ from __future__ import annotations
 import re
 import socket
 import struct
-from typing import List, Optional
+from typing import Callable, List, Optional, Tuple
 
 from ansible_collections.linuxnet.containers.plugins.module_utils import _rtnl_codec as codec
 from ansible_collections.linuxnet.containers.plugins.module_utils._errors import Conflict
@@ -68,9 +68,9 @@ def gc_thresh3(runner) -> Optional[int]:
     return parse_thresh3(out) if rc == 0 else None
 
 
-def neigh_limit(runner) -> Optional[int]:
+def neigh_limit(runner, read: Optional[Callable[[], Optional[int]]] = None) -> Optional[int]:
     """The host's arp_cache gc_thresh3: from netlink, else from `ip ntable show` (None when neither answers)."""
-    found = ntable_thresh3()
+    found = (read or ntable_thresh3)()
     return found if found is not None else gc_thresh3(runner)
 
 
@@ -87,15 +87,23 @@ def ntable_thresh3(name: str = "arp_cache", family: int = socket.AF_INET) -> Opt
         sock.bind((0, 0))
         sock.send(codec.nlmsg(RTM_GETNEIGHTBL, codec.NLM_F_REQUEST | codec.NLM_F_DUMP, 1, struct.pack("=Bxxx", family)))
         while True:
-            for msg_type, _flags, _seq, body in codec.split(sock.recv(1 << 16)):
-                if msg_type in (codec.NLMSG_DONE, codec.NLMSG_ERROR):
-                    return None
-                if msg_type != RTM_NEWNEIGHTBL or len(body) < 4:
-                    continue
-                attrs = dict(codec.iter_attrs(body, 4))
-                if attrs.get(NDTA_NAME, b"").split(b"\0", 1)[0] == name.encode() and NDTA_THRESH3 in attrs:
-                    return struct.unpack("=I", attrs[NDTA_THRESH3])[0]
+            done, found = thresh3_in(sock.recv(1 << 16), name)
+            if done:
+                return found
     except (OSError, codec.CodecError, struct.error):
         return None
     finally:
         sock.close()
+
+
+def thresh3_in(datagram: bytes, name: str) -> Tuple[bool, Optional[int]]:
+    """(whether to stop reading, gc_thresh3 of table `name`) from one datagram of an RTM_GETNEIGHTBL dump."""
+    for msg_type, _flags, _seq, body in codec.split(datagram):
+        if msg_type in (codec.NLMSG_DONE, codec.NLMSG_ERROR):
+            return True, None
+        if msg_type != RTM_NEWNEIGHTBL or len(body) < 4:
+            continue
+        attrs = dict(codec.iter_attrs(body, 4))
+        if attrs.get(NDTA_NAME, b"").split(b"\0", 1)[0] == name.encode() and NDTA_THRESH3 in attrs:
+            return True, struct.unpack("=I", attrs[NDTA_THRESH3])[0]
+    return False, None

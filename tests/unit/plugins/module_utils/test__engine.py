@@ -634,3 +634,35 @@ def test_veths_the_kernel_does_not_remove_in_time_are_deleted_with_a_warning(hos
     assert veths and ("delete_links", veths) in host.netlink.calls and veths[0] in gone.warnings[0]
     assert not [name for name in host.netlink.links if name.startswith("lnv")]
     assert not run(host, ENDPOINTS, {"name": "web", "state": "absent"}).changed
+
+
+def test_a_network_run_that_touches_no_endpoint_reads_the_networks_part_of_the_host_alone(host, monkeypatch):
+    build(host)
+    reads = []
+    every_link = host.netlink.host_links
+    monkeypatch.setattr(host.netlink, "host_links", lambda: reads.append("every link") or every_link())
+    host.nft.partial = 0
+    front = {"name": "front", "subnet": "172.20.0.0/24"}
+    again = run(host, NETWORKS, front)
+    assert not again.changed and reads == [] and host.nft.partial == 1
+    assert ("host_network_links", ("lnc-front",)) in host.netlink.calls
+    # leftovers: the bridge goes now; the veth stays for a run that reads veths
+    mark = "linuxnet.containers "
+    host.netlink.links["lnc-gone"] = Link("lnc-gone", 50, "bridge", 1500, "02:6c:6e:00:00:01", True,
+                                          mark + "network=gone", None, (), None)
+    host.netlink.links["lnv-ghost"] = Link("lnv-ghost", 51, "veth", 1500, "02:42:00:00:00:09", True,
+                                           mark + "endpoint=ghost network=front", None, (), None)
+    swept = run(host, NETWORKS, front)
+    assert [a.text for a in swept.actions] == ["delete leftover bridge lnc-gone of network gone"]
+    assert "lnv-ghost" in host.netlink.links and reads == []
+    # an endpoints run reads every link, and sweeps the leftover veth
+    endpoints = run(host, ENDPOINTS, {"name": "web", "network": "front"},
+                    {"name": "side", "mode": "container", "container": "web"})
+    assert "delete leftover veth lnv-ghost of endpoint ghost" in [a.text for a in endpoints.actions]
+    assert reads == ["every link"] and "lnv-ghost" not in host.netlink.links
+    # the network's bridge gone: its endpoints are reconciled too, so every host link is read, the whole table planned
+    host.netlink.links.pop("lnc-front")
+    rebuilt = run(host, NETWORKS, front)
+    ops = [a.op for a in rebuilt.actions]
+    assert ops[0] == "create_bridge" and "create_veth" in ops
+    assert reads == ["every link"] * 2 and host.nft.partial == 2

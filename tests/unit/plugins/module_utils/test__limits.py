@@ -4,6 +4,7 @@
 import pytest
 
 from ansible_collections.linuxnet.containers.plugins.module_utils import _limits as limits
+from ansible_collections.linuxnet.containers.plugins.module_utils import _rtnl_codec as codec
 from ansible_collections.linuxnet.containers.plugins.module_utils._errors import Conflict
 from ansible_collections.linuxnet.containers.plugins.module_utils._models import Attachment, Endpoint, Network, State
 
@@ -40,3 +41,18 @@ def test_neighbour_table_warning_past_two_entries_per_attachment():
     assert len(warning) == 1 and "513 bridge-mode attachments need about 1026" in warning[0]
     assert "gc_thresh3 (1024)" in warning[0] and "container_networking_neigh_gc_thresh" in warning[0]
     assert limits.neigh_warnings(state(600), None) == []
+
+
+def neightbl(name, *attrs):
+    """An RTM_NEWNEIGHTBL message: ndtmsg, NDTA_NAME, then `attrs`."""
+    return codec.nlmsg(limits.RTM_NEWNEIGHTBL, codec.NLM_F_MULTI, 1, b"\2\0\0\0" + codec.string(1, name) + b"".join(attrs))
+
+
+def test_gc_thresh3_from_the_neighbour_table_dump_and_the_command_as_fallback():
+    parms = codec.nested(6, codec.u32(1, 3))   # a per-interface entry: NDTA_PARMS, no thresholds
+    table = neightbl("arp_cache", codec.u32(2, 128), codec.u32(3, 512), codec.u32(4, 2048))
+    assert limits.thresh3_in(neightbl("arp_cache", parms) + table, "arp_cache") == (True, 2048)
+    assert limits.thresh3_in(neightbl("ndisc_cache", codec.u32(4, 9)), "arp_cache") == (False, None)
+    assert limits.thresh3_in(codec.nlmsg(codec.NLMSG_DONE, 0, 1, b"\0" * 4), "arp_cache") == (True, None)
+    assert limits.neigh_limit(lambda argv, stdin: (1, "", "unused"), read=lambda: 4096) == 4096
+    assert limits.neigh_limit(lambda argv, stdin: (0, NTABLE, ""), read=lambda: None) == 1024

@@ -151,3 +151,63 @@ def test_foreign_forward_drops_is_a_read_only_view():
     runner = FakeRunner([listed({"nftables": FOREIGN})])
     assert [drop["table"] for drop in Nftables(runner).foreign_forward_drops()] == ["firewalld", "filter"]
     assert [call[0] for call in runner.calls] == [["nft", "-j", "list", "ruleset"]]
+
+
+def terse(ruleset):
+    """`nft -t -j list ruleset` and `nft -j list sets` of a ruleset: no elements at all, then the sets with theirs."""
+    bare = {"nftables": [{kind: {k: v for k, v in body.items() if k != "elem"}} if isinstance(body, dict) else item
+                         for item in ruleset["nftables"] for kind, body in item.items()]}
+    sets = {"nftables": [item for item in ruleset["nftables"] if "set" in item]}
+    return [(["nft", "-t", "-j", "list", "ruleset"], (0, json.dumps(bare), "")),
+            (["nft", "-j", "list", "sets"], (0, json.dumps(sets), ""))]
+
+
+def networks_only(state):
+    return FirewallState(networks=state.networks, foreign_accept=state.foreign_accept,
+                         overlay_guard=state.overlay_guard)
+
+
+def test_a_plan_of_the_networks_alone_reads_no_published_port_and_leaves_them_as_they_are():
+    installed = desired_elements(STATE)
+    assert installed["pub_any"] and installed["bridges"]
+    runner = FakeRunner(terse(listing(installed, foreign=OTHER_TABLES)))
+    nft = Nftables(runner)
+    plan = nft.plan_networks(networks_only(STATE))
+    assert (plan.changes, plan.script) == ([], "")
+    assert [call[0] for call in runner.calls] == [["nft", "-t", "-j", "list", "ruleset"], ["nft", "-j", "list", "sets"]]
+    # the warning about other tables' drops reads the same ruleset, not another
+    assert [drop["table"] for drop in nft.foreign_forward_drops()] == ["firewalld", "filter"]
+    assert len(runner.calls) == 2
+    # published ports missing from the table are not this plan's; a network's subnet missing is
+    drifted = {name: set(items) for name, items in installed.items()}
+    drifted["pub_any"] = set()
+    subnet = sorted(drifted["subnets"])[0]
+    drifted["subnets"].discard(subnet)
+    plan = Nftables(FakeRunner(terse(listing(drifted)))).plan_networks(networks_only(STATE))
+    assert plan.changes == ["add subnet %s" % subnet[0]] and "pub_any" not in plan.script
+    assert plan.script.startswith("add element inet linuxnet_containers subnets")
+
+
+@pytest.mark.parametrize("damage", ["no table", "skeleton", "emptied set", "no network"])
+def test_a_plan_of_the_networks_alone_asks_for_the_whole_plan_when_the_table_is_made_again(damage):
+    installed = desired_elements(STATE)
+    if damage == "no table":
+        ruleset = {"nftables": list(OTHER_TABLES)}
+    elif damage == "skeleton":
+        ruleset = listing(installed, skeleton_ok=False)
+    else:
+        ruleset = listing(dict(installed, bridges=set()))
+    desired = networks_only(STATE) if damage != "no network" else FirewallState()
+    runner = FakeRunner(terse(ruleset))
+    assert Nftables(runner).plan_networks(desired) is None
+    assert len(runner.calls) == (0 if damage == "no network" else 2)
+
+
+def test_after_a_transaction_the_ruleset_is_read_again():
+    runner = FakeRunner(terse(listing(desired_elements(STATE), foreign=OTHER_TABLES))
+                        + [(["nft", "-f", "-"], (0, "", "")), listed({"nftables": FOREIGN})])
+    nft = Nftables(runner)
+    nft.plan_networks(networks_only(STATE))
+    nft.apply(FirewallPlan(["x"], "add element inet linuxnet_containers bridges { lnc-x }\n", {}, {}))
+    nft.foreign_forward_drops()
+    assert [call[0][:4] for call in runner.calls][-1] == ["nft", "-j", "list", "ruleset"]
