@@ -96,8 +96,8 @@ class Nftables:
         the sets' elements with `nft list sets` (the published ports' maps, the costly part, are not read), and the
         sets and maps of published ports (PUBLISH_SETS) are left as they are. None when a whole plan() is needed:
         no network (the table goes), no table or one whose skeleton differs (it is made whole, with every element),
-        0.1.0's table still there, or a set that should hold elements and shows none (emptied by hand, or an nft
-        whose `list sets` leaves elements out)."""
+        0.1.0's table still there, or a set that should hold elements and shows none (ours or the overlay table's:
+        emptied by hand, or an nft whose `list sets` leaves elements out)."""
         if not desired.networks:
             return None
         ruleset = with_set_elements(self._list(["nft", "-t", "-j", "list", "ruleset"]),
@@ -107,7 +107,8 @@ class Nftables:
         if actual is None or not intact or other_skeleton(skeleton).family in our_families(ruleset):
             return None
         wanted = {name: items for name, items in desired_elements(desired).items() if name not in PUBLISH_SETS}
-        if any(items and not actual.get(name) for name, items in wanted.items()):
+        if any(items and not actual.get(name) for name, items in wanted.items()) or \
+                (desired.overlay_guard and not nft_overlay.read(ruleset)[0]):
             return None
         self._seen = ruleset
         actual = {name: items for name, items in actual.items() if name not in PUBLISH_SETS}
