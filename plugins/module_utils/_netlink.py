@@ -109,8 +109,8 @@ class Netlink(Netlink6):
         that does not filter sends every address at the first, which then serves for all."""
         wanted, found = set(indexes), []
         for index in indexes:
-            messages = self._host.dump("read addresses", codec.RTM_GETADDR, codec.ifaddrmsg(socket.AF_UNSPEC,
-                                                                                           index=index))
+            request = codec.ifaddrmsg(socket.AF_UNSPEC, index=index)
+            messages = self._host.dump("read addresses", codec.RTM_GETADDR, request)
             found += [m for m in messages if m["index"] in wanted]
             if any(m["index"] != index for m in messages):
                 return [m for m in messages if m["index"] in wanted]
