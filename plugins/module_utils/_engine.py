@@ -276,7 +276,7 @@ class Engine:
         namespaces = {}
         for name in sorted(endpoint_scope & set(new.endpoints)):
             path = netns_path(name)
-            namespaces[name] = self.netlink.netns_view(path) if self._exists(path) else None
+            namespaces[name] = self.netlink.read_netns(path)   # None: no namespace there
         removed = sorted(endpoint_scope - set(new.endpoints))   # only whether their name exists matters
         for name in removed:
             inode = self.netlink.netns_inode(netns_path(name))

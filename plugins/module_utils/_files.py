@@ -93,11 +93,14 @@ def render_hosts(entries: Iterable[Tuple[str, Iterable[str]]]) -> str:
 
 
 def read_text(path: str) -> Optional[str]:
+    """A file's text as text mode reads it (UTF-8, universal newlines), None when missing. Read as bytes, with
+    no text layer set up per file: a run reads two small files of every endpoint."""
     try:
-        with open(path, encoding="utf-8") as handle:
-            return handle.read()
+        with open(path, "rb") as handle:
+            text = handle.read().decode("utf-8")
     except FileNotFoundError:
         return None
+    return text.replace("\r\n", "\n").replace("\r", "\n") if "\r" in text else text
 
 
 def read_endpoint_files(name: str) -> Dict[str, str]:

@@ -71,6 +71,9 @@ class FakeNetlink:
         inode = self.netns_inode(path)
         return None if inode is None else (0, inode)
 
+    def read_netns(self, path):
+        return self.netns_view(path) if path in self.namespaces else None
+
     def netns_view(self, path):
         self.calls.append(("netns_view", path))
         space = self.namespaces[path]
