@@ -204,7 +204,9 @@ class Engine:
             outcome.warnings += self._apply(actions)
             self._finish_removals(new)
         if kind.names_endpoints:
-            outcome.inodes = {name: self.netlink.netns_inode(netns_path(name)) for name in resolution.touched
+            read = view.namespaces if self.check_mode or not actions else {}   # nothing applied: the read holds
+            outcome.inodes = {name: read[name].inode if read.get(name) is not None else
+                              self.netlink.netns_inode(netns_path(name)) for name in resolution.touched
                               if name in new.endpoints}
         return outcome
 

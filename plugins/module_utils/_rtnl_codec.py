@@ -194,7 +194,7 @@ _DECODERS = {"u32": _fixed(_U32, 4, "u32"), "s32": _fixed(_S32, 4, "s32"), "u8":
              "raw": lambda data, start, end: data[start:end],
              "span": lambda data, start, end: (start, end),
              "linkinfo": lambda data, start, end: _linkinfo(data, start, end),
-             "peer": lambda data, start, end: decode_body(data[start:end], IFINFO, IFLA)}
+             "peer": lambda data, start, end: decode_body(data, IFINFO, IFLA, offset=start, end=end)}
 _COMPILED: Dict[int, Tuple[dict, Dict[int, tuple]]] = {}
 
 
@@ -217,10 +217,6 @@ def _nested(table: Dict[int, Tuple[str, object]]):
     def decoder(data: bytes, start: int, end: int) -> "Message":
         return Message(attrs=decode_attrs(data, table, start, end))
     return decoder
-
-
-def _scalar(kind: str, data: bytes):
-    return _DECODERS[kind](data, 0, len(data))
 
 
 def af_conf(spec: Optional[bytes], family: int, number: int) -> Tuple[int, ...]:

@@ -628,3 +628,16 @@ def test_veths_the_kernel_does_not_remove_in_time_are_deleted_with_a_warning(hos
     assert veths and ("delete_links", veths) in host.netlink.calls and veths[0] in gone.warnings[0]
     assert not [name for name in host.netlink.links if name.startswith("lnv")]
     assert not run(host, ENDPOINTS, {"name": "web", "state": "absent"}).changed
+
+
+def test_the_inodes_a_run_reports_are_the_ones_it_read_unless_it_changed_something(host):
+    run(host, NETWORKS, {"name": "front", "subnet": "172.20.0.0/24"})
+    run(host, ENDPOINTS, {"name": "web", "network": "front"})
+    asked = []
+    inode = host.netlink.netns_inode
+    host.netlink.netns_inode = lambda path: asked.append(path) or inode(path)
+    again = run(host, ENDPOINTS, {"name": "web", "network": "front"})
+    assert again.inodes == {"web": inode("/run/netns/web")}
+    assert asked.count("/run/netns/web") == 1    # the resolver's check that it exists; the inode is the read's
+    fresh = run(host, ENDPOINTS, {"name": "api", "network": "front"})
+    assert fresh.inodes == {"api": inode("/run/netns/api")} and "/run/netns/api" in asked   # made by this run
