@@ -193,7 +193,6 @@ _DECODERS = {"u32": _fixed(_U32, 4, "u32"), "s32": _fixed(_S32, 4, "s32"), "u8":
              "mac": lambda data, start, end: data[start:end].hex(":"),
              "raw": lambda data, start, end: data[start:end],
              "span": lambda data, start, end: (start, end),
-             "linkinfo": lambda data, start, end: _linkinfo(data, start, end),
              "peer": lambda data, start, end: decode_body(data, IFINFO, IFLA, offset=start, end=end)}
 _COMPILED: Dict[int, Tuple[dict, Dict[int, tuple]]] = {}
 
@@ -275,6 +274,9 @@ def _linkinfo(data: bytes, start: int, end: int) -> Message:
         if name in raw and table is not None:
             attrs[name] = Message(attrs=decode_attrs(data, table, *raw[name]))
     return Message(attrs=attrs)
+
+
+_DECODERS["linkinfo"] = _linkinfo
 
 
 def decode_body(data: bytes, header, table, msg_type: int = 0, flags: int = 0, seq: int = 0, offset: int = 0,
