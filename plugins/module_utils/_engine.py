@@ -206,7 +206,9 @@ class Engine:
             outcome.warnings += self._apply(actions)
             self._finish_removals(new)
         if kind.names_endpoints:
-            outcome.inodes = {name: self.netlink.netns_inode(netns_path(name)) for name in resolution.touched
+            read = view.namespaces if self.check_mode or not actions else {}   # nothing applied: the read holds
+            outcome.inodes = {name: read[name].inode if read.get(name) is not None else
+                              self.netlink.netns_inode(netns_path(name)) for name in resolution.touched
                               if name in new.endpoints}
         return outcome
 
@@ -289,7 +291,7 @@ class Engine:
         namespaces = {}
         for name in sorted(endpoint_scope & set(new.endpoints)):
             path = netns_path(name)
-            namespaces[name] = self.netlink.netns_view(path) if self._exists(path) else None
+            namespaces[name] = self.netlink.read_netns(path)   # None: no namespace there
         removed = sorted(endpoint_scope - set(new.endpoints))   # only whether their name exists matters
         for name in removed:
             inode = self.netlink.netns_inode(netns_path(name))

@@ -38,17 +38,28 @@ class Record:
     as tuples and a missing or null key as the field's default, so a store written before a field existed loads."""
 
     def to_dict(self) -> dict:
-        return {f.name: _plain(getattr(self, f.name)) for f in fields(self)}
+        return {name: _plain(getattr(self, name)) for name, _default in _fields(type(self))}
 
     @classmethod
     def from_dict(cls, data: dict):
         values = {}
-        for item in fields(cls):
-            value = data.get(item.name)
-            if value is None and item.default is not MISSING:
-                value = item.default
-            values[item.name] = _tuples(value) if isinstance(value, list) else value
+        for name, default in _fields(cls):
+            value = data.get(name)
+            if value is None and default is not MISSING:
+                value = default
+            values[name] = _tuples(value) if isinstance(value, list) else value
         return cls(**values)
+
+
+_FIELDS: dict = {}
+
+
+def _fields(cls) -> Tuple[Tuple[str, object], ...]:
+    """(name, default or MISSING) of a record class's fields, looked up once per class (a store holds thousands)."""
+    known = _FIELDS.get(cls)
+    if known is None:
+        known = _FIELDS[cls] = tuple((item.name, item.default) for item in fields(cls))
+    return known
 
 
 @dataclass(frozen=True)

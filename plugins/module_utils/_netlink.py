@@ -125,10 +125,17 @@ class Netlink(Netlink6):
     def netns_view(self, path: str) -> NetnsView:
         """Links with their addresses, default routes and IPv6 settings of a namespace: three dumps (the
         interfaces' accept_ra and autoconf travel in the link dump: no /proc/sys read inside it)."""
-        key = netns.identity(path)
-        if key is None:
+        view = self.read_netns(path)
+        if view is None:
             raise KernelError("read %s: not a network namespace" % path, errno=errno.ENOENT)
-        ipr = self._socket(path, key)
+        return view
+
+    def read_netns(self, path: str) -> Optional[NetnsView]:
+        """netns_view, or None when path holds no network namespace."""
+        found = self._socket_of(path)
+        if found is None:
+            return None
+        key, ipr = found
         messages, links = self._read_links(path, ipr)
         routes = self._routes(path, socket.AF_UNSPEC, "read routes in %s" % path, ipr)
         gateway, dev = default_route([m for m in routes if m["family"] == socket.AF_INET],

@@ -59,19 +59,42 @@ class NetlinkBase:
 
     def _socket(self, path: str, key) -> object:
         """The socket of the namespace at path whose identity is `key` (netns.identity, asked just now)."""
+        known = self._known(key)
+        if known is not None:
+            return known
+        fd = netns.open_namespace(path)
+        try:
+            info = os.fstat(fd)
+            return self._opened(path, fd, (info.st_dev, info.st_ino))
+        finally:
+            os.close(fd)
+
+    def _socket_of(self, path: str) -> Optional[Tuple[object, object]]:
+        """(identity, socket) of the namespace at path; None when path holds none. The namespace file is opened
+        once, to tell what it is and, when no socket of ours is there yet, to enter it."""
+        found = netns.opened(path)
+        if found is None:
+            return None
+        fd, key = found
+        try:
+            known = self._known(key)
+            return key, known if known is not None else self._opened(path, fd, key)
+        finally:
+            os.close(fd)
+
+    def _known(self, key):
+        """Our open socket in the namespace of identity `key`, or None."""
         if key == self._host_identity:
             return self._host
         if key in self._sockets:
             self._sockets.move_to_end(key)
             return self._sockets[key]
-        fd = netns.open_namespace(path)
-        try:
-            info = os.fstat(fd)
-            key = (info.st_dev, info.st_ino)
-            with netns.entered(fd, "open a netlink socket in %s" % path):
-                ipr = self._open()
-        finally:
-            os.close(fd)
+        return None
+
+    def _opened(self, path: str, fd: int, key) -> object:
+        """A new socket in the namespace of descriptor fd (identity `key`), kept for the run."""
+        with netns.entered(fd, "open a netlink socket in %s" % path):
+            ipr = self._open()
         self._keep(key, ipr)
         return ipr
 

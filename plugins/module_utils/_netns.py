@@ -96,6 +96,16 @@ def _nsfs_device() -> int:
 def identity(path: str) -> Optional[Identity]:
     """(device, inode) of the network namespace at path; None when missing or anything else: a stale plain
     file, a directory, or a namespace of another type (/proc/PID/ns/uts lives on nsfs too)."""
+    found = opened(path)
+    if found is None:
+        return None
+    os.close(found[0])
+    return found[1]
+
+
+def opened(path: str) -> Optional[Tuple[int, Identity]]:
+    """(an O_RDONLY descriptor, the identity) of the network namespace at path, None as for identity(): one
+    open to check a namespace and then enter it. The caller closes the descriptor."""
     try:
         info = os.stat(path)
     except (OSError, ValueError):  # ValueError: an embedded NUL
@@ -107,14 +117,14 @@ def identity(path: str) -> Optional[Identity]:
     except OSError:
         return None
     try:
-        if fcntl.ioctl(fd, NS_GET_NSTYPE) != CLONE_NEWNET:
-            return None
-        info = os.fstat(fd)
+        if fcntl.ioctl(fd, NS_GET_NSTYPE) == CLONE_NEWNET:
+            info = os.fstat(fd)
+            if info.st_dev == _nsfs_device():
+                return fd, (info.st_dev, info.st_ino)
     except OSError:
-        return None
-    finally:
-        os.close(fd)
-    return info.st_dev, info.st_ino
+        pass
+    os.close(fd)
+    return None
 
 
 def inode(path: str) -> Optional[int]:

@@ -112,21 +112,34 @@ class Rtnl:
         for _attempt in range(DUMP_ATTEMPTS):
             seq = self._next()
             self._send(codec.nlmsg(msg_type, codec.NLM_F_REQUEST | codec.NLM_F_DUMP, seq, payload))
-            messages: List[codec.Message] = []
-            interrupted = False
-            for reply_type, flags, _seq, body in self._replies(what, seq, seq):
-                interrupted = interrupted or bool(flags & codec.NLM_F_DUMP_INTR)
-                if reply_type in (codec.NLMSG_DONE, codec.NLMSG_ERROR):
-                    code = codec.error_code(body) if len(body) >= 4 else 0
-                    if code:
-                        raise KernelError("%s: %s" % (what, os.strerror(code)), errno=code)
-                    break
-                message = _decoded(what, reply_type, body, flags, seq)
-                if message is not None:
-                    messages.append(message)
+            messages, interrupted = self._dumped(what, seq)
             if not interrupted:
                 return messages
         raise KernelError("%s: the kernel's answer kept changing while read" % what)
+
+    def _dumped(self, what: str, seq: int) -> Tuple[List[codec.Message], bool]:
+        """(messages, whether the kernel flagged the dump interrupted) of the dump `seq`, read up to its end; each
+        message decoded straight from its datagram (the loop of _replies, for the many messages of a dump)."""
+        messages: List[codec.Message] = []
+        interrupted = False
+        buffer, layouts = _buffer(), codec.LAYOUT
+        while True:
+            size = self._sock.recv_into(buffer)
+            data = bytes(memoryview(buffer)[:size])
+            try:
+                for reply_type, flags, reply_seq, start, end in codec.spans(data):
+                    if reply_seq != seq:
+                        continue   # left over from an earlier request
+                    interrupted = interrupted or bool(flags & codec.NLM_F_DUMP_INTR)
+                    if reply_type in (codec.NLMSG_DONE, codec.NLMSG_ERROR):
+                        code = codec.error_code(data[start:end]) if end - start >= 4 else 0
+                        if code:
+                            raise KernelError("%s: %s" % (what, os.strerror(code)), errno=code)
+                        return messages, interrupted
+                    if reply_type in layouts:
+                        messages.append(codec.decode(reply_type, data, flags, seq, start, end))
+            except codec.CodecError as exc:
+                raise KernelError("%s: the kernel's answer could not be read (%s)" % (what, exc)) from None
 
 
 def _buffer() -> bytearray:

@@ -55,6 +55,7 @@ LINKINFO = {1: ("IFLA_INFO_KIND", "str"), 2: ("IFLA_INFO_DATA", None), 4: ("IFLA
             5: ("IFLA_INFO_SLAVE_DATA", None)}
 INFO_DATA = {"vxlan": VXLAN, "veth": {1: ("VETH_INFO_PEER", "peer")}}
 SLAVE_DATA = {"bridge": BRPORT}
+_LINKINFO_SPANS = {number: (name, "span") for number, (name, _kind) in LINKINFO.items()}
 IFA = {1: ("IFA_ADDRESS", "ip"), 2: ("IFA_LOCAL", "ip"), 3: ("IFA_LABEL", "str"), 4: ("IFA_BROADCAST", "ip"),
        8: ("IFA_FLAGS", "u32")}
 RTA = {1: ("RTA_DST", "ip"), 4: ("RTA_OIF", "u32"), 5: ("RTA_GATEWAY", "ip"), 6: ("RTA_PRIORITY", "u32"),
@@ -161,27 +162,60 @@ def nlmsg(msg_type: int, flags: int, seq: int, payload: bytes) -> bytes:
 
 
 # decoding ------------------------------------------------------------------------------------
-_FIXED = {"u8": struct.Struct("=B"), "u32": struct.Struct("=I"), "s32": struct.Struct("=i"),
-          "be16": struct.Struct("!H")}
+# A decoder reads an attribute's payload data[start:end] without copying it first; a table of (name, kind) is
+# compiled once into {number: (name, decoder)}.
+_U32, _S32, _U8, _BE16 = (struct.Struct(layout).unpack_from for layout in ("=I", "=i", "=B", "!H"))
 
 
-def _scalar(kind: str, data: bytes):
-    fixed = _FIXED.get(kind)
-    if fixed is not None:
-        if len(data) != fixed.size:
-            raise CodecError("a %s of %d bytes" % (kind, len(data)))
-        return fixed.unpack(data)[0]
-    if kind == "str":
-        return data.split(b"\0", 1)[0].decode("utf-8", "replace")
-    if kind == "mac":
-        return data.hex(":")
-    if kind == "ip":
-        if len(data) not in (4, 16):
-            raise CodecError("an address of %d bytes" % len(data))
-        return socket.inet_ntop(socket.AF_INET if len(data) == 4 else socket.AF_INET6, data)
-    if kind == "raw":
-        return data
-    raise CodecError("no decoder %r" % kind)
+def _fixed(unpack, size: int, kind: str):
+    def decoder(data: bytes, start: int, end: int):
+        if end - start != size:
+            raise CodecError("a %s of %d bytes" % (kind, end - start))
+        return unpack(data, start)[0]
+    return decoder
+
+
+def _string(data: bytes, start: int, end: int) -> str:
+    stop = data.find(b"\0", start, end)
+    return data[start:end if stop < 0 else stop].decode("utf-8", "replace")
+
+
+def _ip(data: bytes, start: int, end: int) -> str:
+    if end - start == 4:
+        return socket.inet_ntop(socket.AF_INET, data[start:end])
+    if end - start == 16:
+        return socket.inet_ntop(socket.AF_INET6, data[start:end])
+    raise CodecError("an address of %d bytes" % (end - start))
+
+
+_DECODERS = {"u32": _fixed(_U32, 4, "u32"), "s32": _fixed(_S32, 4, "s32"), "u8": _fixed(_U8, 1, "u8"),
+             "be16": _fixed(_BE16, 2, "be16"), "str": _string, "ip": _ip,
+             "mac": lambda data, start, end: data[start:end].hex(":"),
+             "raw": lambda data, start, end: data[start:end],
+             "span": lambda data, start, end: (start, end),
+             "peer": lambda data, start, end: decode_body(data, IFINFO, IFLA, offset=start, end=end)}
+_COMPILED: Dict[int, Tuple[dict, Dict[int, tuple]]] = {}
+
+
+def _compiled(table: Dict[int, Tuple[str, object]]) -> Dict[int, tuple]:
+    """{number: (name, decoder)} of an attribute table (kept per table: the tables are constants)."""
+    known = _COMPILED.get(id(table))
+    if known is not None and known[0] is table:
+        return known[1]
+    decoders = {}
+    for number, (name, kind) in table.items():
+        if isinstance(kind, dict):
+            decoders[number] = (name, _nested(kind))
+        elif kind in _DECODERS:
+            decoders[number] = (name, _DECODERS[kind])
+    _COMPILED[id(table)] = (table, decoders)
+    return decoders
+
+
+def _nested(table: Dict[int, Tuple[str, object]]):
+    def decoder(data: bytes, start: int, end: int) -> "Message":
+        return Message(attrs=decode_attrs(data, table, start, end))
+    return decoder
 
 
 def af_conf(spec: Optional[bytes], family: int, number: int) -> Tuple[int, ...]:
@@ -209,12 +243,14 @@ def iter_attrs(data: bytes, offset: int = 0) -> Iterator[Tuple[int, bytes]]:
         offset += align(length)
 
 
-def decode_attrs(data: bytes, table: Dict[int, Tuple[str, object]], offset: int = 0) -> Dict[str, object]:
-    """The attributes of data[offset:] that `table` names, decoded (the loop of iter_attrs, inlined: a link
-    message carries some fifty attributes and this reads five of them)."""
+def decode_attrs(data: bytes, table: Dict[int, Tuple[str, object]], offset: int = 0,
+                 end: Optional[int] = None) -> Dict[str, object]:
+    """The attributes of data[offset:end] that `table` names, decoded in place (a link message carries some
+    forty attributes and the engine reads ten of them: the others are only stepped over)."""
     found: Dict[str, object] = {}
-    end = len(data)
-    unpack, wanted = RTATTR.unpack_from, table.get
+    if end is None:
+        end = len(data)
+    unpack, wanted = RTATTR.unpack_from, _compiled(table).get
     while offset < end:
         if end - offset < 4:
             raise CodecError("%d stray bytes after the attributes" % (end - offset))
@@ -223,60 +259,65 @@ def decode_attrs(data: bytes, table: Dict[int, Tuple[str, object]], offset: int 
             raise CodecError("an attribute of length %d at %d of %d bytes" % (length, offset, end))
         entry = wanted(number & 0x3FFF)   # NLA_TYPE_MASK
         if entry is not None:
-            name, kind = entry
-            payload = data[offset + 4:offset + length]
-            if kind == "linkinfo":
-                found[name] = _linkinfo(payload)
-            elif kind == "peer":
-                found[name] = decode_body(payload, IFINFO, IFLA)
-            elif isinstance(kind, dict):
-                found[name] = Message(attrs=decode_attrs(payload, kind))
-            else:
-                found[name] = _scalar(kind, payload)
+            found[entry[0]] = entry[1](data, offset + 4, offset + length)
         offset += (length + 3) & ~3
     return found
 
 
-def _linkinfo(data: bytes) -> Message:
-    raw = dict(iter_attrs(data))
-    attrs = {name: _scalar("str", raw[number]) for number, (name, kind) in LINKINFO.items()
-             if kind == "str" and number in raw}
-    for number, kinds, key in ((2, INFO_DATA, "IFLA_INFO_KIND"), (5, SLAVE_DATA, "IFLA_INFO_SLAVE_KIND")):
+def _linkinfo(data: bytes, start: int, end: int) -> Message:
+    """IFLA_LINKINFO: the kinds as strings; the data of a kind this module reads (veth, vxlan, bridge ports)."""
+    raw = decode_attrs(data, _LINKINFO_SPANS, start, end)
+    attrs = {name: _string(data, *raw[name]) for name in ("IFLA_INFO_KIND", "IFLA_INFO_SLAVE_KIND") if name in raw}
+    for name, kinds, key in (("IFLA_INFO_DATA", INFO_DATA, "IFLA_INFO_KIND"),
+                             ("IFLA_INFO_SLAVE_DATA", SLAVE_DATA, "IFLA_INFO_SLAVE_KIND")):
         table = kinds.get(attrs.get(key))
-        if number in raw and table is not None:
-            attrs[LINKINFO[number][0]] = Message(attrs=decode_attrs(raw[number], table))
+        if name in raw and table is not None:
+            attrs[name] = Message(attrs=decode_attrs(data, table, *raw[name]))
     return Message(attrs=attrs)
 
 
-def decode_body(data: bytes, header, table, msg_type: int = 0, flags: int = 0, seq: int = 0) -> Message:
+_DECODERS["linkinfo"] = _linkinfo
+
+
+def decode_body(data: bytes, header, table, msg_type: int = 0, flags: int = 0, seq: int = 0, offset: int = 0,
+                end: Optional[int] = None) -> Message:
+    """The Message of a fixed header and attributes at data[offset:end] (all of data by default)."""
     layout, names = header
-    if len(data) < layout.size:
-        raise CodecError("a message body of %d bytes, %d needed" % (len(data), layout.size))
-    fields = dict(zip(names, layout.unpack_from(data)))
-    return Message(fields, decode_attrs(data, table, layout.size), msg_type, flags, seq)
+    if end is None:
+        end = len(data)
+    if end - offset < layout.size:
+        raise CodecError("a message body of %d bytes, %d needed" % (end - offset, layout.size))
+    fields = dict(zip(names, layout.unpack_from(data, offset)))
+    return Message(fields, decode_attrs(data, table, offset + layout.size, end), msg_type, flags, seq)
+
+
+def spans(data: bytes) -> List[Tuple[int, int, int, int, int]]:
+    """(type, flags, seq, start, end) of each netlink message in one datagram: its payload is data[start:end]."""
+    found = []
+    offset, size, unpack = 0, len(data), NLMSG.unpack_from
+    while offset < size:
+        if size - offset < 16:   # NLMSG.size
+            raise CodecError("%d stray bytes after the messages" % (size - offset))
+        length, msg_type, flags, seq, _port = unpack(data, offset)
+        if length < 16 or offset + length > size:
+            raise CodecError("a message of length %d at %d of %d bytes" % (length, offset, size))
+        found.append((msg_type, flags, seq, offset + 16, offset + length))
+        offset += (length + 3) & ~3
+    return found
 
 
 def split(data: bytes) -> List[Tuple[int, int, int, bytes]]:
     """(type, flags, seq, payload) of each netlink message in one datagram."""
-    found = []
-    offset = 0
-    while offset < len(data):
-        if len(data) - offset < NLMSG.size:
-            raise CodecError("%d stray bytes after the messages" % (len(data) - offset))
-        length, msg_type, flags, seq, _port = NLMSG.unpack_from(data, offset)
-        if length < NLMSG.size or offset + length > len(data):
-            raise CodecError("a message of length %d at %d of %d bytes" % (length, offset, len(data)))
-        found.append((msg_type, flags, seq, data[offset + NLMSG.size:offset + length]))
-        offset += align(length)
-    return found
+    return [(msg_type, flags, seq, data[start:end]) for msg_type, flags, seq, start, end in spans(data)]
 
 
-def decode(msg_type: int, payload: bytes, flags: int = 0, seq: int = 0) -> Optional[Message]:
-    """The Message of an rtnetlink payload; None for a type this module does not know."""
+def decode(msg_type: int, payload: bytes, flags: int = 0, seq: int = 0, start: int = 0,
+           end: Optional[int] = None) -> Optional[Message]:
+    """The Message of an rtnetlink payload (payload[start:end]); None for a type this module does not know."""
     layout = LAYOUT.get(msg_type)
     if layout is None:
         return None
-    return decode_body(payload, layout[0], layout[1], msg_type, flags, seq)
+    return decode_body(payload, layout[0], layout[1], msg_type, flags, seq, start, end)
 
 
 def error_code(payload: bytes) -> int:

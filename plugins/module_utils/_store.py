@@ -65,8 +65,8 @@ class HostLock:
 
 def load(path: str = STATE_FILE) -> State:
     try:
-        with open(path, encoding="utf-8") as handle:
-            data = json.load(handle)
+        with open(path, "rb") as handle:   # bytes, decoded at once: no text layer over a file of 500 endpoints
+            data = json.loads(handle.read().decode("utf-8"))
     except FileNotFoundError:
         return State()
     except ValueError as exc:

@@ -10,9 +10,11 @@ from typing import Optional
 
 
 def read_text(path: str) -> Optional[str]:
-    """The file's text, or None when there is no such file."""
+    """The file's text as text mode reads it (UTF-8, universal newlines), or None when there is no such file. Read
+    as bytes, with no text layer set up per file: a run reads two small files of every endpoint."""
     try:
-        with open(path, encoding="utf-8") as handle:
-            return handle.read()
+        with open(path, "rb") as handle:
+            text = handle.read().decode("utf-8")
     except FileNotFoundError:
         return None
+    return text.replace("\r\n", "\n").replace("\r", "\n") if "\r" in text else text

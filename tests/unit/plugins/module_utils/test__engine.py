@@ -75,6 +75,9 @@ class FakeNetlink:
         inode = self.netns_inode(path)
         return None if inode is None else (0, inode)
 
+    def read_netns(self, path):
+        return self.netns_view(path) if path in self.namespaces else None
+
     def netns_view(self, path):
         self.calls.append(("netns_view", path))
         space = self.namespaces[path]
@@ -666,3 +669,16 @@ def test_a_network_run_that_touches_no_endpoint_reads_the_networks_part_of_the_h
     ops = [a.op for a in rebuilt.actions]
     assert ops[0] == "create_bridge" and "create_veth" in ops
     assert reads == ["every link"] * 2 and host.nft.partial == 2
+
+
+def test_the_inodes_a_run_reports_are_the_ones_it_read_unless_it_changed_something(host):
+    run(host, NETWORKS, {"name": "front", "subnet": "172.20.0.0/24"})
+    run(host, ENDPOINTS, {"name": "web", "network": "front"})
+    asked = []
+    inode = host.netlink.netns_inode
+    host.netlink.netns_inode = lambda path: asked.append(path) or inode(path)
+    again = run(host, ENDPOINTS, {"name": "web", "network": "front"})
+    assert again.inodes == {"web": inode("/run/netns/web")}
+    assert asked.count("/run/netns/web") == 1    # the resolver's check that it exists; the inode is the read's
+    fresh = run(host, ENDPOINTS, {"name": "api", "network": "front"})
+    assert fresh.inodes == {"api": inode("/run/netns/api")} and "/run/netns/api" in asked   # made by this run

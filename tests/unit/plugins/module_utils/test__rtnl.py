@@ -129,3 +129,9 @@ def test_an_answer_that_does_not_add_up_is_a_kernel_error_not_a_crash():
     rtnl, _sock = client(lambda messages: [codec.nlmsg(codec.RTM_NEWLINK, 0, messages[0][2], b"\0" * 3)])
     with pytest.raises(KernelError, match="look up x: the kernel's answer could not be read"):
         rtnl.get("look up x", codec.RTM_GETLINK, codec.link(ifname="x"))
+
+
+def test_a_dump_skips_message_types_it_does_not_know():
+    rtnl, _sock = client(lambda messages: [codec.nlmsg(0x99, 2, messages[0][2], b"\1" * 8) +
+                                           link(messages[0][2], 1, "lo") + done(messages[0][2])])
+    assert [m["index"] for m in rtnl.dump("read links", codec.RTM_GETLINK, codec.ifinfomsg())] == [1]

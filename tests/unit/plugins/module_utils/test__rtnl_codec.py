@@ -187,3 +187,24 @@ def test_a_settings_array_of_a_broken_length_is_refused_when_read():
         ipv6_conf(message)
     with pytest.raises(codec.CodecError):
         route_localnet(codec.decode(codec.RTM_NEWLINK, codec.ifinfomsg() + codec.nested(26, b"\0\0")))
+
+
+def test_a_message_decodes_in_place_within_its_datagram_and_never_past_its_end():
+    port = codec.link(index=7, ifname="lnv1", mtu=1500, address="02:42:ac:14:00:02", master=3, alias="ep1") + \
+        codec.nested(18, codec.string(1, "veth"), codec.string(4, "bridge"),
+                     codec.nested(5, codec.u8(4, 1), codec.u8(33, 0), codec.u32(99, 7))) + \
+        codec.rtattr(23, b"\0" * 200) + codec.rtattr(62, b"") + codec.u32(37, 0)
+    after = codec.link(index=8, ifname="next", mtu=9000)
+    data = codec.nlmsg(codec.RTM_NEWLINK, codec.NLM_F_MULTI, 4, port) + codec.nlmsg(codec.RTM_NEWLINK, 0, 4, after)
+    spans = codec.spans(data)
+    assert [(kind, flags, seq) for kind, flags, seq, _start, _end in spans] == [(16, 2, 4), (16, 0, 4)]
+    first, second = (codec.decode(kind, data, flags, seq, start, end) for kind, flags, seq, start, end in spans)
+    assert first == codec.decode(codec.RTM_NEWLINK, port, codec.NLM_F_MULTI, 4)
+    assert first.attrs["IFLA_IFNAME"] == "lnv1" and first.attrs["IFLA_MTU"] == 1500 and "next" not in repr(first)
+    assert (first.get_attr("IFLA_LINK_NETNSID"), first.get_attr("IFLA_MASTER")) == (0, 3)
+    assert port_flag(first, "IFLA_BRPORT_MODE") is True and port_flag(first, "IFLA_BRPORT_ISOLATED") is False
+    assert first.get_attr("IFLA_LINKINFO").attrs["IFLA_INFO_KIND"] == "veth"
+    assert (second["index"], second.attrs) == (8, {"IFLA_IFNAME": "next", "IFLA_MTU": 9000})
+    assert codec.split(data)[1][3] == after
+    with pytest.raises(codec.CodecError):   # an attribute running past the message's end, into the next
+        codec.decode(codec.RTM_NEWLINK, data, start=spans[1][3], end=spans[1][4] - 2)

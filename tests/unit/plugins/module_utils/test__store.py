@@ -52,6 +52,9 @@ def test_a_corrupt_store_names_the_file(tmp_path):
     (tmp_path / "var" / "state.json").write_text("{")
     with pytest.raises(LinuxnetError, match="state.json is corrupt"):
         paths(tmp_path).load()
+    (tmp_path / "var" / "state.json").write_bytes(b'{"networks": "\xff"}')   # not UTF-8
+    with pytest.raises(LinuxnetError, match="state.json is corrupt"):
+        paths(tmp_path).load()
 
 
 def test_the_lock_timeout_reports_this_runs_wait_not_the_others_hold(tmp_path):
