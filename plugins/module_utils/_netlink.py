@@ -77,6 +77,12 @@ class Netlink(Netlink6):
                 links[link.ifname] = dataclasses.replace(link, route_localnet=route_localnet(message))
         return links
 
+    @staticmethod
+    def host_link_names() -> List[str]:
+        """The names of the host's links (the calling thread's namespace): if_nameindex(3), one dump that libc reads
+        without our parsing of every attribute; what a poll for veths to go needs."""
+        return [name for _index, name in socket.if_nameindex()]
+
     def host_routes(self) -> List[str]:
         return main_table_destinations(self._routes(None, socket.AF_INET, "read host routes"))
 

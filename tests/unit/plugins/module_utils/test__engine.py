@@ -41,6 +41,9 @@ class FakeNetlink:
     def host_links(self):
         return dict(self.links)
 
+    def host_link_names(self):
+        return list(self.links)
+
     @staticmethod
     def host_routes6():
         return []
