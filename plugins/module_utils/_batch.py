@@ -18,7 +18,7 @@ from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.linuxnet.containers.plugins.module_utils._engine import Engine
 from ansible_collections.linuxnet.containers.plugins.module_utils._errors import InvalidOption
-from ansible_collections.linuxnet.containers.plugins.module_utils._fail import fail
+from ansible_collections.linuxnet.containers.plugins.module_utils._exit import exit_plain, fail
 from ansible_collections.linuxnet.containers.plugins.module_utils._kinds import Kind
 from ansible_collections.linuxnet.containers.plugins.module_utils._options import STATE
 from ansible_collections.linuxnet.containers.plugins.module_utils._runner import module_runner
@@ -91,4 +91,4 @@ def finish(module, outcome, single: bool) -> None:
     result = outcome.result(single=single)
     if module._diff:
         result["diff"] = {"before": outcome.before, "after": outcome.after}
-    module.exit_json(**result)
+    exit_plain(module, result)

@@ -12,17 +12,15 @@ for `all_namespaces`, which reads the foreign ones.
 
 from __future__ import annotations
 
-import json
 import os
 import socket
 import sys
 from typing import Callable, List
 
 from ansible.module_utils.basic import AnsibleModule
-from ansible.module_utils.common.warnings import get_deprecations, get_warnings
 
 from ansible_collections.linuxnet.containers.plugins.module_utils import _netns as netns
-from ansible_collections.linuxnet.containers.plugins.module_utils._fail import fail
+from ansible_collections.linuxnet.containers.plugins.module_utils._exit import exit_plain, fail
 from ansible_collections.linuxnet.containers.plugins.module_utils._models import NETNS_DIR, State, netns_path
 from ansible_collections.linuxnet.containers.plugins.module_utils._netlink import Netlink
 from ansible_collections.linuxnet.containers.plugins.module_utils._query import compile_query, run_query
@@ -99,18 +97,3 @@ def run_info_module(options: dict) -> None:
     except Exception as exc:  # pylint: disable=broad-except
         fail(module, exc)
     exit_plain(module, dict(changed=False, python=sys.executable, **facts))
-
-
-def exit_plain(module, result: dict) -> None:
-    """exit_json for a result made of JSON's own types only (dicts, lists, str, int, bool, None).
-
-    exit_json walks every value of a result twice before printing it: once to scrub no_log values (copying each
-    string and number), once in its encoder for tagged types; at 1000 endpoints that is 30,000 values and a third
-    of a second. With no no_log value to scrub (this module has no no_log option) and no warning or deprecation
-    to encode, both walks return the result as it is, so it is printed as exit_json prints it: the JSON document on
-    a line of its own, with `invocation`. Otherwise exit_json does it all."""
-    if module.no_log_values or get_warnings() or get_deprecations():
-        module.exit_json(**result)
-    result["invocation"] = {"module_args": module.params}
-    print("\n%s" % json.dumps(result, separators=(",", ":")))
-    sys.exit(0)
