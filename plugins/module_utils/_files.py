@@ -11,6 +11,7 @@ import shutil
 from typing import Dict, Iterable, List, Optional, Set, Tuple
 
 from ansible_collections.linuxnet.containers.plugins.module_utils._models import NETNS_ETC_DIR
+from ansible_collections.linuxnet.containers.plugins.module_utils._text import read_text
 
 HOST_RESOLV_CONF = "/etc/resolv.conf"
 RESOLVED_UPSTREAMS = "/run/systemd/resolve/resolv.conf"
@@ -90,14 +91,6 @@ def render_hosts_lines(lines: List[str]) -> str:
 def render_hosts(entries: Iterable[Tuple[str, Iterable[str]]]) -> str:
     """`entries` are (address, names) pairs after the localhost lines; order is kept."""
     return render_hosts_lines([hosts_line(address, names) for address, names in entries])
-
-
-def read_text(path: str) -> Optional[str]:
-    try:
-        with open(path, encoding="utf-8") as handle:
-            return handle.read()
-    except FileNotFoundError:
-        return None
 
 
 def read_endpoint_files(name: str) -> Dict[str, str]:

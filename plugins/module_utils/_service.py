@@ -18,6 +18,8 @@ import os
 import pkgutil
 from typing import Dict, List, Optional, Sequence, Tuple
 
+from ansible_collections.linuxnet.containers.plugins.module_utils._text import read_text
+
 COMMAND = "linuxnet-containers"
 UNIT = "linuxnet-containers.service"
 SBIN_DIR = "/usr/local/sbin"
@@ -25,14 +27,6 @@ LIB_DIR = "/usr/local/lib/linuxnet-containers"
 UNIT_DIR = "/etc/systemd/system"
 PACKAGE = "ansible_collections.linuxnet.containers.plugins.module_utils"
 WANTED_BY = "multi-user.target"
-
-
-def read_text(path: str) -> Optional[str]:
-    try:
-        with open(path, encoding="utf-8") as handle:
-            return handle.read()
-    except FileNotFoundError:
-        return None
 
 
 def bundled_modules() -> List[str]:

@@ -26,6 +26,7 @@ description:
     It never changes another nftables table, another chain's policy, or a host-wide bridge netfilter sysctl.
 extends_documentation_fragment:
   - linuxnet.containers.attributes
+  - linuxnet.containers.items.networks
   - linuxnet.containers.requirements
 options:
   name:
@@ -202,76 +203,6 @@ options:
     description:
       - Batch form. A list of networks taking the same options as the single form.
       - Mutually exclusive with O(name).
-    type: list
-    elements: dict
-    suboptions:
-      name:
-        description: Network name.
-        type: str
-        required: true
-      state:
-        description: V(present) or V(absent); defaults to the top-level O(state).
-        type: str
-        choices: [present, absent]
-      bridge:
-        description: As O(bridge).
-        type: str
-      subnet:
-        description: As O(subnet).
-        type: str
-      gateway:
-        description: As O(gateway).
-        type: str
-      ip_range:
-        description: As O(ip_range).
-        type: str
-      mtu:
-        description: As O(mtu).
-        type: int
-      masquerade:
-        description: As O(masquerade).
-        type: bool
-      icc:
-        description: As O(icc).
-        type: bool
-      internal:
-        description: As O(internal).
-        type: bool
-      isolated:
-        description: As O(isolated).
-        type: bool
-      accept_in_foreign_firewalls:
-        description: As O(accept_in_foreign_firewalls).
-        type: bool
-      enable_ipv6:
-        description: As O(enable_ipv6).
-        type: bool
-      enable_ipv4:
-        description: As O(enable_ipv4).
-        type: bool
-      ipv6_subnet:
-        description: As O(ipv6_subnet).
-        type: str
-      ipv6_gateway:
-        description: As O(ipv6_gateway).
-        type: str
-      ipv6_ip_range:
-        description: As O(ipv6_ip_range).
-        type: str
-      gateway_mode_ipv4:
-        description: As O(gateway_mode_ipv4).
-        type: str
-        choices: [nat, routed]
-      gateway_mode_ipv6:
-        description: As O(gateway_mode_ipv6).
-        type: str
-        choices: [nat, routed]
-      driver: {description: As O(driver)., type: str, choices: [bridge, overlay]}
-      vni: {description: As O(vni)., type: int}
-      peers: {description: As O(peers)., type: list, elements: str}
-      local_address: {description: As O(local_address)., type: str}
-      peer_slices: {description: As O(peer_slices)., type: list, elements: str}
-      remote_endpoints: {description: As O(remote_endpoints)., type: list, elements: dict}
   exclusive:
     description:
       - With O(networks), remove every network the collection manages on the host that the list does not name.

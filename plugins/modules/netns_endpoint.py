@@ -28,6 +28,7 @@ description:
   - Takes one endpoint or a list (O(endpoints)) reconciled in one call.
 extends_documentation_fragment:
   - linuxnet.containers.attributes
+  - linuxnet.containers.items.endpoints
   - linuxnet.containers.requirements
 options:
   name:
@@ -158,36 +159,6 @@ options:
     description:
       - Batch form. A list of endpoints taking the same options as the single form. Mutually exclusive with O(name).
       - Container-mode endpoints may name a target created in the same list.
-    type: list
-    elements: dict
-    suboptions:
-      name: {description: Endpoint name., type: str, required: true}
-      state: {description: "V(present) or V(absent); defaults to the top-level O(state).", type: str,
-              choices: [present, absent]}
-      mode: {description: As O(mode)., type: str, choices: [none, bridge, host, container]}
-      network: {description: As O(network)., type: str}
-      ipv4_address: {description: As O(ipv4_address)., type: str}
-      ipv6_address: {description: As O(ipv6_address)., type: str}
-      mac_address: {description: As O(mac_address)., type: str}
-      networks:
-        description: As O(networks).
-        type: list
-        elements: dict
-        suboptions:
-          name: {description: Network name., type: str, required: true}
-          ipv4_address: {description: Static address., type: str}
-          ipv6_address: {description: Static IPv6 address., type: str}
-          mac_address: {description: Static MAC., type: str}
-          ifname: {description: Interface name inside the namespace., type: str}
-          aliases: {description: Extra names on this network., type: list, elements: str, default: []}
-      container: {description: As O(container)., type: str}
-      netns_path: {description: As O(netns_path)., type: str}
-      pid: {description: As O(pid)., type: int}
-      dns: {description: As O(dns)., type: list, elements: str}
-      dns_search: {description: As O(dns_search)., type: list, elements: str}
-      dns_options: {description: As O(dns_options)., type: list, elements: str}
-      etc_hosts: {description: As O(etc_hosts)., type: dict}
-      recreate: {description: As O(recreate)., type: bool}
   exclusive:
     description:
       - With O(endpoints), remove every endpoint the collection manages on the host that the list does not name.

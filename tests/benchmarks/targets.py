@@ -6,10 +6,12 @@
 
 For a small N (10) and the given N it runs the collection's three batch module tasks (the workload of
 workload.py) through setup, a no-op re-run, the same re-run in check mode, both again as one network_state task,
-`container_network_info`, and teardown, each task timed by the bench_timer callback and each module process's peak RSS by time(1). Then
---spread endpoints over two networks (a bridge holds at most 1,023 ports) are set up, proved with traffic,
-re-run and torn down. It writes docs/performance-targets.md (and the raw results as JSON) with one row per
-target: what the issue asks, what was measured. It measures; it asserts nothing about time.
+`container_network_info`, and teardown; for --mid endpoints (500) one network_state task through setup, re-run,
+check mode and teardown, beside the lower-bound script's teardown. Each task is timed by the bench_timer callback
+and each module process's peak RSS by time(1). Then --spread endpoints over two networks (a bridge holds at most
+1,023 ports) are set up, proved with traffic, re-run and torn down. It writes docs/performance-targets.md (and
+the raw results as JSON) with one row per target: what the issue asks, what was measured. It measures; it
+asserts nothing about time.
 """
 import argparse
 import datetime
@@ -37,6 +39,8 @@ INFO_PLAY = """- hosts: localhost
 """
 ONETASK_CHECK_PLAY = c.ONETASK_PLAY.replace("  gather_facts: false\n", "  gather_facts: false\n  check_mode: true\n", 1)
 PHASES = ("setup", "rerun", "check", "rerun_onetask", "check_onetask", "info", "teardown")
+ONETASK_PHASES = [("setup", c.ONETASK_PLAY), ("rerun_onetask", c.ONETASK_PLAY), ("check_onetask", ONETASK_CHECK_PLAY),
+                  ("teardown", c.ONETASK_PLAY)]
 SECOND_NETWORK = {"name": "bench2", "subnet": "172.21.0.0/16", "gateway": "172.21.0.1"}
 
 
@@ -54,16 +58,20 @@ def spread_vars(count):
     return variables
 
 
-def measure(bench, count, variables, with_info=True):
-    """{phase: {"seconds", "tasks", "rss_kib", "error"}} for setup, rerun, check, info and teardown."""
-    phases = [("setup", c.MODULES_PLAY), ("rerun", c.MODULES_PLAY), ("check", CHECK_PLAY)]
-    if with_info:
-        phases += [("rerun_onetask", c.ONETASK_PLAY), ("check_onetask", ONETASK_CHECK_PLAY), ("info", INFO_PLAY)]
-    phases.append(("teardown", c.MODULES_TEARDOWN))
+def measure(bench, count, variables, with_info=True, phases=None):
+    """{phase: {"seconds", "tasks", "rss_kib", "error"}} for setup, rerun, check, info and teardown (or `phases`:
+    [(phase, play)], where a teardown phase of the one-task play runs it with state absent)."""
+    if phases is None:
+        phases = [("setup", c.MODULES_PLAY), ("rerun", c.MODULES_PLAY), ("check", CHECK_PLAY)]
+        if with_info:
+            phases += [("rerun_onetask", c.ONETASK_PLAY), ("check_onetask", ONETASK_CHECK_PLAY), ("info", INFO_PLAY)]
+        phases.append(("teardown", c.MODULES_TEARDOWN))
     result = {"n": count}
     try:
         for phase, play in phases:
-            seconds, error, tasks, peak = bench.playbook("targets-%s" % phase, play, variables)
+            phase_vars = dict(variables, bench_state="absent") if phase == "teardown" and play == c.ONETASK_PLAY \
+                else variables
+            seconds, error, tasks, peak = bench.playbook("targets-%s" % phase, play, phase_vars)
             if phase == "teardown":
                 start = time.monotonic()
                 result["links_gone"] = bench.wait_for_links()
@@ -89,7 +97,7 @@ def module_seconds(phase):
 
 
 def rows(results):
-    small, big, spread = results["small"], results["big"], results.get("spread")
+    small, big, spread, mid = results["small"], results["big"], results.get("spread"), results.get("mid")
     n = big["n"]
 
     def get(run, phase, task=None):
@@ -118,6 +126,18 @@ def rows(results):
         ("teardown of N = %d, modules then the kernel's cleanup" % n, "(within 2x the lower bound)",
          _teardown(big), "s"),
     ]
+    if mid:
+        lower = mid.get("lower") or {}
+        out += [
+            ("no-op re-run of N = %d in one `network_state` task" % mid["n"], "under 3 s", get(mid, "rerun_onetask"),
+             "s"),
+            ("the same one-task re-run of N = %d in check mode" % mid["n"], "under 3 s", get(mid, "check_onetask"),
+             "s"),
+            ("teardown of N = %d in one `network_state` task, then the kernel's cleanup" % mid["n"],
+             "within 2x the lower bound", _teardown(mid), "s"),
+            ("the lower bound's teardown of N = %d, its whole process (in this run)" % mid["n"], "(reference)",
+             lower.get("teardown"), "s"),
+        ]
     if spread:
         out += [
             ("%d endpoints on two networks: setup (three tasks)" % spread["n"], "works",
@@ -142,11 +162,11 @@ def _teardown(run):
 
 def notes(run):
     out = []
-    for phase in ("rerun", "check"):
+    for phase in ("rerun", "check", "rerun_onetask", "check_onetask"):
         changed = [t["task"] for t in (run.get(phase) or {}).get("tasks", []) if t["status"] == "changed"]
         if changed:
             out.append("N = %d %s reported changed: %s" % (run["n"], phase, ", ".join(changed)))
-    for phase in ("setup", "rerun", "check", "info", "teardown"):
+    for phase in ("setup", "rerun", "check", "rerun_onetask", "check_onetask", "info", "teardown"):
         if (run.get(phase) or {}).get("error"):
             out.append("N = %d %s failed: %s" % (run["n"], phase, run[phase]["error"]))
     traffic = run.get("traffic")
@@ -172,7 +192,7 @@ def write_doc(results, path):
     for what, target, value, unit in rows(results):
         lines.append("| %s | %s | %s |" % (what, target, "–" if value is None else "%.2f %s" % (value, unit)))
     lines += ["", "## Checks made in the same run", ""]
-    for key in ("small", "big", "spread"):
+    for key in ("small", "big", "mid", "spread"):
         if results.get(key):
             lines += ["- " + note for note in notes(results[key])]
     lines.append("")
@@ -184,6 +204,8 @@ def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n", maxsplit=1)[0])
     parser.add_argument("--n", type=int, default=1000, help="endpoints of the large run (default 1000)")
     parser.add_argument("--small", type=int, default=10, help="endpoints of the reference run (default 10)")
+    parser.add_argument("--mid", type=int, default=500,
+                        help="endpoints of the one-task run beside the lower bound (default 500), 0 to skip")
     parser.add_argument("--spread", type=int, default=2000, help="endpoints over two networks, 0 to skip")
     parser.add_argument("--sample", type=int, default=200, help="endpoints probed at most per run")
     parser.add_argument("--doc", default=os.path.join(c.ROOT, "docs", "performance-targets.md"))
@@ -200,6 +222,9 @@ def main(argv=None):
     try:
         results["small"] = measure(bench, args.small, c.collection_vars(args.small, 1, False))
         results["big"] = measure(bench, args.n, c.collection_vars(args.n, 1, False))
+        if args.mid:
+            results["mid"] = measure(bench, args.mid, c.collection_vars(args.mid, 1, False), phases=ONETASK_PHASES)
+            results["mid"]["lower"] = c.run_tool(bench, "lower", args.mid, 1)
         if args.spread:
             results["spread"] = measure(bench, args.spread, spread_vars(args.spread), with_info=False)
     finally:
@@ -209,7 +234,7 @@ def main(argv=None):
         json.dump(results, handle, indent=1)
     write_doc(results, args.doc)
     c.log("wrote %s (raw results in %s)" % (args.doc, args.json))
-    failed = [note for key in ("small", "big", "spread") if results.get(key) for note in notes(results[key])
+    failed = [note for key in ("small", "big", "mid", "spread") if results.get(key) for note in notes(results[key])
               if " failed: " in note]
     return 1 if failed else 0
 

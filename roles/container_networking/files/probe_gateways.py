@@ -150,15 +150,21 @@ class Prober:
                 if probe is not None:
                     self.answer(probe)
 
-    def start(self, probe):
+    def open_socket(self, probe, kind, protocol):
+        """An IPv4 socket of `kind` in the probe's namespace, as probe.sock; False (and the probe's outcome set)
+        when the namespace is gone or the socket cannot be made."""
         try:
-            probe.sock, = self.namespaces.sockets_in(probe.endpoint, [(socket.AF_INET, socket.SOCK_RAW,
-                                                                       socket.IPPROTO_ICMP)])
+            probe.sock, = self.namespaces.sockets_in(probe.endpoint, [(socket.AF_INET, kind, protocol)])
         except NamespaceError:
             probe.outcome = NO_NAMESPACE
-            return
+            return False
         except OSError:
             probe.outcome = FAILED
+            return False
+        return True
+
+    def start(self, probe):
+        if not self.open_socket(probe, socket.SOCK_RAW, socket.IPPROTO_ICMP):
             return
         if not is_ipv4(probe.gateway):      # no IPv4 gateway (an IPv6-only network): nothing to ping or connect to
             probe.sock.close()
@@ -200,13 +206,7 @@ class Prober:
         """No echo reply: a TCP connection to the gateway's discard port, refused or accepted, answers too."""
         self.forget(probe)
         probe.phase = "tcp"
-        try:
-            probe.sock, = self.namespaces.sockets_in(probe.endpoint, [(socket.AF_INET, socket.SOCK_STREAM, 0)])
-        except NamespaceError:
-            probe.outcome = NO_NAMESPACE
-            return
-        except OSError:
-            probe.outcome = FAILED
+        if not self.open_socket(probe, socket.SOCK_STREAM, 0):
             return
         code = probe.sock.connect_ex((probe.gateway, DISCARD_PORT))
         if code in (0, errno.ECONNREFUSED):
