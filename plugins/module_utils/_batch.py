@@ -12,16 +12,18 @@ the same items in three lists at once (see _compose).
 from __future__ import annotations
 
 import copy
-import traceback
 from typing import Dict, List, Tuple
 
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.linuxnet.containers.plugins.module_utils._engine import Engine
-from ansible_collections.linuxnet.containers.plugins.module_utils._errors import InvalidOption, LinuxnetError
+from ansible_collections.linuxnet.containers.plugins.module_utils._errors import InvalidOption
+from ansible_collections.linuxnet.containers.plugins.module_utils._exit import exit_plain, fail
 from ansible_collections.linuxnet.containers.plugins.module_utils._kinds import Kind
 from ansible_collections.linuxnet.containers.plugins.module_utils._options import STATE
 from ansible_collections.linuxnet.containers.plugins.module_utils._runner import module_runner
+
+__all__ = ["batch_argument_spec", "batch_items", "fail", "finish", "run_batch_module", "specs_from"]
 
 
 def batch_argument_spec(options: dict, batch_key: str, key: str = "name") -> dict:
@@ -89,12 +91,4 @@ def finish(module, outcome, single: bool) -> None:
     result = outcome.result(single=single)
     if module._diff:
         result["diff"] = {"before": outcome.before, "after": outcome.after}
-    module.exit_json(**result)
-
-
-def fail(module, exc: Exception) -> None:
-    """The one place an error becomes fail_json; an error's details (the field, a refused nft script) go along."""
-    if isinstance(exc, LinuxnetError):
-        details = {key: value for key, value in exc.details.items() if value is not None}
-        module.fail_json(msg=exc.msg, **details)
-    module.fail_json(msg="unexpected error: %s" % exc, exception=traceback.format_exc())
+    exit_plain(module, result)

@@ -36,14 +36,8 @@ def publish_target(state: State, endpoint_name: str, network_name: Optional[str]
 
 
 def publish_attachment(state: State, endpoint_name: str, network_name: Optional[str]) -> Optional[tuple]:
-    """(network, attachment) a publish of this endpoint reaches; container mode publishes on its target."""
-    endpoint = state.namespace_owner(endpoint_name)
-    if endpoint is None or not endpoint.attachments:
-        return None
-    attachment = endpoint.attachment(network_name) if network_name else endpoint.attachments[0]
-    if attachment is None or attachment.network not in state.networks:
-        return None
-    return state.networks[attachment.network], attachment
+    """(network, attachment) a publish of this endpoint reaches (State.publish_attachment)."""
+    return state.publish_attachment(endpoint_name, network_name)
 
 
 def firewall_state(state: State, publishes: bool = True) -> FirewallState:

@@ -60,7 +60,7 @@ class Adapters:
     machine_id: Callable[[], str] = files.machine_id
     neigh_limit: Callable[[], Optional[int]] = lambda: None   # the host's gc_thresh3 (_limits.neigh_limit)
     netns_holders: Callable[[], teardown.Holders] = teardown.netns_holders   # what else holds namespaces
-    settle: Callable[..., List[str]] = teardown.wait_links_gone   # (host_links, ifnames) -> the ones still there
+    settle: Callable[..., List[str]] = teardown.wait_links_gone   # (link names, ifnames) -> the ones still there
 
     @classmethod
     def real(cls, runner: Runner) -> "Adapters":
@@ -376,7 +376,7 @@ class Engine:
 
     def _settle(self, ifnames: Sequence[str]) -> List[str]:
         """Wait for the kernel's namespace cleanup to remove these host veths; delete what it left, and say so."""
-        left = self.adapters.settle(self.netlink.host_links, ifnames)
+        left = self.adapters.settle(self.netlink.host_link_names, ifnames)
         if not left:
             return []
         self.netlink.delete_links(left)

@@ -2,19 +2,25 @@
 # Copyright (c) linuxnet.containers contributors
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 """The read-only path: everything the collection manages, as the modules return it, plus what the
-kernel shows of it; and the main() of container_network_info."""
+kernel shows of it; and the main() of container_network_info.
+
+It imports the store, the views and the netlink reader, never the engine: every module_utils file a module imports
+is parsed by the controller and compiled on the managed node on each run, and the engine's are most of the
+collection. Endpoints' namespaces are looked up by name (one stat and ioctl each); a netlink socket is opened only
+for `all_namespaces`, which reads the foreign ones.
+"""
 
 from __future__ import annotations
 
 import os
 import socket
 import sys
-from typing import List
+from typing import Callable, List
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.linuxnet.containers.plugins.module_utils._batch import fail
-from ansible_collections.linuxnet.containers.plugins.module_utils._engine import Adapters
+from ansible_collections.linuxnet.containers.plugins.module_utils import _netns as netns
+from ansible_collections.linuxnet.containers.plugins.module_utils._exit import exit_plain, fail
 from ansible_collections.linuxnet.containers.plugins.module_utils._models import NETNS_DIR, State, netns_path
 from ansible_collections.linuxnet.containers.plugins.module_utils._netlink import Netlink
 from ansible_collections.linuxnet.containers.plugins.module_utils._query import compile_query, run_query
@@ -27,11 +33,10 @@ from ansible_collections.linuxnet.containers.plugins.module_utils._views import 
 )
 
 
-def gather(adapters: Adapters, all_namespaces: bool) -> dict:
+def gather(store, all_namespaces: bool, open_netlink: Callable[[], Netlink] = Netlink) -> dict:
     """networks, endpoints and published, each object with `present` (and endpoints `managed`)."""
-    with adapters.store.lock():
-        state = adapters.store.load()
-    netlink = adapters.netlink
+    with store.lock():
+        state = store.load()
     networks = []
     for name in sorted(state.networks):
         item = network_view(state, name)
@@ -39,13 +44,17 @@ def gather(adapters: Adapters, all_namespaces: bool) -> dict:
         networks.append(item)
     endpoints = []
     for name in sorted(state.endpoints):
-        inode = netlink.netns_inode(netns_path(name))
+        inode = netns.inode(netns_path(name))
         item = endpoint_view(state, name, inode)
         item["present"] = inode is not None
         item["managed"] = True
         endpoints.append(item)
     if all_namespaces:
-        endpoints += foreign_namespaces(netlink, state)
+        netlink = open_netlink()
+        try:
+            endpoints += foreign_namespaces(netlink, state)
+        finally:
+            netlink.close()
     published = [entry for name in sorted(state.published) for entry in published_view(state, name)]
     return {"networks": networks, "endpoints": endpoints, "published": published}
 
@@ -82,13 +91,9 @@ def run_info_module(options: dict) -> None:
     try:
         if module.params["query"] is not None:
             compile_query(module.params["query"])
-        adapters = Adapters(netlink=Netlink(), nft=None, store=Store())   # reads no ruleset: no nft needed
-        try:
-            facts = gather(adapters, module.params["all_namespaces"])
-        finally:
-            adapters.close()
+        facts = gather(Store(), module.params["all_namespaces"])   # reads no ruleset: no nft needed
         if module.params["query"] is not None:
             facts["result"] = run_query(module.params["query"], facts)
     except Exception as exc:  # pylint: disable=broad-except
         fail(module, exc)
-    module.exit_json(changed=False, python=sys.executable, **facts)
+    exit_plain(module, dict(changed=False, python=sys.executable, **facts))

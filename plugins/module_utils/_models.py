@@ -313,6 +313,16 @@ class State:
             endpoint = self.endpoints.get(endpoint.container)
         return endpoint
 
+    def publish_attachment(self, endpoint_name: str, network_name: Optional[str]) -> Optional[tuple]:
+        """(network, attachment) a publish of this endpoint reaches; container mode publishes on its target."""
+        endpoint = self.namespace_owner(endpoint_name)
+        if endpoint is None or not endpoint.attachments:
+            return None
+        attachment = endpoint.attachment(network_name) if network_name else endpoint.attachments[0]
+        if attachment is None or attachment.network not in self.networks:
+            return None
+        return self.networks[attachment.network], attachment
+
     def sharing_order(self, names) -> list:
         """`names` ordered so that a container-mode endpoint comes after the endpoint it shares."""
         ordered: list = []

@@ -116,6 +116,12 @@ class Netlink(Netlink6):
                 return [m for m in messages if m["index"] in wanted]
         return found
 
+    @staticmethod
+    def host_link_names() -> List[str]:
+        """The names of the host's links (the calling thread's namespace): if_nameindex(3), one dump that libc reads
+        without our parsing of every attribute; what a poll for veths to go needs."""
+        return [name for _index, name in socket.if_nameindex()]
+
     def host_routes(self) -> List[str]:
         return main_table_destinations(self._routes(None, socket.AF_INET, "read host routes"))
 

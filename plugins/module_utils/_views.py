@@ -7,7 +7,6 @@ from __future__ import annotations
 
 from typing import List, Optional
 
-from ansible_collections.linuxnet.containers.plugins.module_utils._desired import publish_attachment
 from ansible_collections.linuxnet.containers.plugins.module_utils._models import State
 from ansible_collections.linuxnet.containers.plugins.module_utils._overlay import OVERLAY_ONLY
 
@@ -81,7 +80,7 @@ def published_view(state: State, name: str) -> List[dict]:
     host IP on a dual-stack endpoint shows twice, on 0.0.0.0 and on ::, as Docker lists it."""
     entries = []
     for publish in state.published.get(name, ()):
-        target = publish_attachment(state, name, publish.network)
+        target = state.publish_attachment(name, publish.network)
         attachment = target[1] if target else None
         for family, host_ip, address in _families(publish.host_ip, attachment):
             for offset in range(publish.count):

@@ -66,3 +66,19 @@ def test_the_wait_ends_when_the_links_are_gone_or_at_the_deadline():
     now[0] = 0.0
     left = teardown.wait_links_gone(lambda: {"a": 1}, ["a", "b"], timeout=3, clock=lambda: now[0], sleep=sleep)
     assert left == ["a"] and 3 <= now[0] < 3.1
+
+
+def test_the_wait_polls_names_and_returns_soon_after_the_kernels_last_batch():
+    now = [0.0]
+    polls = []
+
+    def names():   # a list of names, as if_nameindex gives them; the veths go at 0.73 s
+        polls.append(now[0])
+        return ["lo", "eth0"] + (["lnv1", "lnv2"] if now[0] < 0.73 else [])
+
+    def sleep(seconds):
+        now[0] += seconds
+
+    assert teardown.wait_links_gone(names, ["lnv1", "lnv2"], clock=lambda: now[0], sleep=sleep) == []
+    assert 0.73 <= now[0] <= 0.73 + teardown.POLL_MAX
+    assert polls[1] - polls[0] == teardown.POLL_FIRST and len(polls) < 40
