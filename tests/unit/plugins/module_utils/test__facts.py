@@ -39,10 +39,10 @@ def test_everything_managed_is_reported_without_netlink(monkeypatch):
                             host_ifname="lnv0")
     network = Network(name="front", bridge="lnc-front", subnet="172.20.0.0/24", gateway="172.20.0.1", ip_range=None,
                       mtu=1500, masquerade=True, icc=True, internal=False, isolated=True)
+    publish = Publish(endpoint="web", network="front", protocol="tcp", host_ip=None, host_port=8080, container_port=80)
     state = State(networks={"front": network},
                   endpoints={"web": Endpoint("web", "bridge", (attachment,)), "gone": Endpoint("gone", "none")},
-                  published={"web": (Publish(endpoint="web", network="front", protocol="tcp", host_ip=None, host_port=8080,
-                                        container_port=80),)})
+                  published={"web": (publish,)})
     found = facts.gather(FakeStore(state), False, open_netlink=no_netlink)
     assert [(n["name"], n["present"], n["endpoints"]) for n in found["networks"]] == [("front", True, ["web"])]
     assert [(e["name"], e["present"], e["managed"], e["netns_inode"]) for e in found["endpoints"]] == [
