@@ -45,7 +45,6 @@ class FakeNetlink:
         self.calls.append(("host_network_links", tuple(ifnames)))
         return {name: link for name, link in self.links.items() if link.kind in ("bridge", "vxlan") or name in ifnames}
 
-
     def host_link_names(self):
         return list(self.links)
 
