@@ -4,10 +4,11 @@
 """The read-only path: everything the collection manages, as the modules return it, plus what the
 kernel shows of it; and the main() of container_network_info.
 
-It imports the store, the views and the netlink reader, never the engine: every module_utils file a module imports
-is parsed by the controller and compiled on the managed node on each run, and the engine's are most of the
-collection. Endpoints' namespaces are looked up by name (one stat and ioctl each); a netlink socket is opened only
-for `all_namespaces`, which reads the foreign ones.
+It imports the store and the views, never the engine: every module_utils file a module imports is parsed by the
+controller and compiled on the managed node on each run, and the engine's are most of the collection. Endpoints'
+namespaces are looked up by name (one stat and ioctl each); the netlink reader (seven files with our rtnetlink
+client) is imported, and a socket opened, only for `all_namespaces`, which reads the foreign ones: Ansible still
+bundles it (its finder sees every import of a file), and a run without `all_namespaces` does not compile it.
 """
 
 from __future__ import annotations
@@ -15,14 +16,13 @@ from __future__ import annotations
 import os
 import socket
 import sys
-from typing import Callable, List
+from typing import Callable, List, Optional
 
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.linuxnet.containers.plugins.module_utils import _netns as netns
 from ansible_collections.linuxnet.containers.plugins.module_utils._exit import exit_plain, fail
 from ansible_collections.linuxnet.containers.plugins.module_utils._models import NETNS_DIR, State, netns_path
-from ansible_collections.linuxnet.containers.plugins.module_utils._netlink import Netlink
 from ansible_collections.linuxnet.containers.plugins.module_utils._query import compile_query, run_query
 from ansible_collections.linuxnet.containers.plugins.module_utils._store import Store
 from ansible_collections.linuxnet.containers.plugins.module_utils._views import (
@@ -33,8 +33,9 @@ from ansible_collections.linuxnet.containers.plugins.module_utils._views import 
 )
 
 
-def gather(store, all_namespaces: bool, open_netlink: Callable[[], Netlink] = Netlink) -> dict:
-    """networks, endpoints and published, each object with `present` (and endpoints `managed`)."""
+def gather(store, all_namespaces: bool, open_netlink: Optional[Callable[[], object]] = None) -> dict:
+    """networks, endpoints and published, each object with `present` (and endpoints `managed`); `open_netlink`
+    (default: _netlink.Netlink) is called only with all_namespaces."""
     with store.lock():
         state = store.load()
     networks = []
@@ -50,13 +51,20 @@ def gather(store, all_namespaces: bool, open_netlink: Callable[[], Netlink] = Ne
         item["managed"] = True
         endpoints.append(item)
     if all_namespaces:
-        netlink = open_netlink()
+        netlink = (open_netlink or _netlink_class())()
         try:
             endpoints += foreign_namespaces(netlink, state)
         finally:
             netlink.close()
     published = [entry for name in sorted(state.published) for entry in published_view(state, name)]
     return {"networks": networks, "endpoints": endpoints, "published": published}
+
+
+def _netlink_class():
+    """_netlink.Netlink, imported here: only all_namespaces needs it (see the docstring at the top)."""
+    # pylint: disable=import-outside-toplevel
+    from ansible_collections.linuxnet.containers.plugins.module_utils._netlink import Netlink
+    return Netlink
 
 
 def link_exists(ifname: str) -> bool:

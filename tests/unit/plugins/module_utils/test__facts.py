@@ -4,6 +4,8 @@
 import ast
 import contextlib
 import os
+import subprocess
+import sys
 
 from ansible_collections.linuxnet.containers.plugins.module_utils import _facts as facts
 from ansible_collections.linuxnet.containers.plugins.module_utils._models import Attachment, Endpoint, Network, Publish, State
@@ -79,3 +81,31 @@ def test_the_info_module_bundles_no_engine():
     assert not closure & {"_engine", "_batch", "_kinds", "_plan", "_resolve", "_desired", "_nft", "_files"}, closure
     batch = module_utils_closure(os.path.join(ROOT, "plugins", "modules", "netns_endpoint.py"))
     assert {"_engine", "_nft", "_plan"} <= batch   # the walk finds what a changing module bundles
+
+
+def test_the_netlink_reader_is_bundled_but_imported_only_for_all_namespaces():
+    closure = module_utils_closure(os.path.join(ROOT, "plugins", "modules", "container_network_info.py"))
+    assert {"_netlink", "_rtnl", "_rtnl_codec"} <= closure   # the deferred import is still bundled
+    probe = ("import sys; from ansible_collections.linuxnet.containers.plugins.module_utils import _facts; "
+             "print(sorted(m.rsplit('.', 1)[1] for m in sys.modules if m.startswith(%r)))" % PREFIX)
+    proc = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True,
+                          env=dict(os.environ, PYTHONPATH=os.pathsep.join(sys.path)))
+    imported = set(ast.literal_eval(proc.stdout))
+    assert "_facts" in imported and not imported & {"_netlink", "_netlink_base", "_rtnl", "_rtnl_codec"}, imported
+
+
+def test_all_namespaces_opens_the_netlink_reader(monkeypatch):
+    opened = []
+
+    class FakeNetlink:
+        def __init__(self):
+            opened.append(self)
+
+        @staticmethod
+        def close():
+            opened.append("closed")
+
+    monkeypatch.setattr(facts, "_netlink_class", lambda: FakeNetlink)
+    monkeypatch.setattr(facts, "foreign_namespaces", lambda netlink, state: [{"name": "other", "managed": False}])
+    found = facts.gather(FakeStore(State()), True)
+    assert found["endpoints"] == [{"name": "other", "managed": False}] and opened[1:] == ["closed"]
