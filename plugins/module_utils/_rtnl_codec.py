@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import socket
 import struct
-from typing import Dict, Iterator, List, Optional, Tuple
+from typing import Callable, Dict, Iterator, List, Optional, Tuple
 
 NLMSG = struct.Struct("=IHHII")       # len, type, flags, seq, port id
 RTATTR = struct.Struct("=HH")         # len, type
@@ -165,6 +165,7 @@ def nlmsg(msg_type: int, flags: int, seq: int, payload: bytes) -> bytes:
 # A decoder reads an attribute's payload data[start:end] without copying it first; a table of (name, kind) is
 # compiled once into {number: (name, decoder)}.
 _U32, _S32, _U8, _BE16 = (struct.Struct(layout).unpack_from for layout in ("=I", "=i", "=B", "!H"))
+_RTATTR_UNPACK = RTATTR.unpack_from
 
 
 def _fixed(unpack, size: int, kind: str):
@@ -247,19 +248,28 @@ def decode_attrs(data: bytes, table: Dict[int, Tuple[str, object]], offset: int 
                  end: Optional[int] = None) -> Dict[str, object]:
     """The attributes of data[offset:end] that `table` names, decoded in place (a link message carries some
     forty attributes and the engine reads ten of them: the others are only stepped over)."""
+    return _attrs(data, _compiled(table), offset, len(data) if end is None else end)
+
+
+def _attrs(data: bytes, wanted: Dict[int, tuple], offset: int, end: int) -> Dict[str, object]:
+    """decode_attrs with a compiled table. The walk ends once every attribute the table names is found (the
+    kernel writes each once: a bridge port's forty flags are read up to the two asked for)."""
     found: Dict[str, object] = {}
-    if end is None:
-        end = len(data)
-    unpack, wanted = RTATTR.unpack_from, _compiled(table).get
+    unpack, get, left = _RTATTR_UNPACK, wanted.get, len(wanted)
     while offset < end:
         if end - offset < 4:
             raise CodecError("%d stray bytes after the attributes" % (end - offset))
         length, number = unpack(data, offset)
-        if length < 4 or offset + length > end:
+        stop = offset + length
+        if length < 4 or stop > end:
             raise CodecError("an attribute of length %d at %d of %d bytes" % (length, offset, end))
-        entry = wanted(number & 0x3FFF)   # NLA_TYPE_MASK
+        entry = get(number & 0x3FFF)   # NLA_TYPE_MASK
         if entry is not None:
-            found[entry[0]] = entry[1](data, offset + 4, offset + length)
+            if entry[0] not in found:
+                left -= 1
+            found[entry[0]] = entry[1](data, offset + 4, stop)
+            if not left:
+                break
         offset += (length + 3) & ~3
     return found
 
@@ -282,13 +292,17 @@ _DECODERS["linkinfo"] = _linkinfo
 def decode_body(data: bytes, header, table, msg_type: int = 0, flags: int = 0, seq: int = 0, offset: int = 0,
                 end: Optional[int] = None) -> Message:
     """The Message of a fixed header and attributes at data[offset:end] (all of data by default)."""
-    layout, names = header
-    if end is None:
-        end = len(data)
-    if end - offset < layout.size:
-        raise CodecError("a message body of %d bytes, %d needed" % (end - offset, layout.size))
-    fields = dict(zip(names, layout.unpack_from(data, offset)))
-    return Message(fields, decode_attrs(data, table, offset + layout.size, end), msg_type, flags, seq)
+    return _message(data, header[0].unpack_from, header[0].size, header[1], _compiled(table), msg_type, flags, seq,
+                    offset, len(data) if end is None else end)
+
+
+def _message(data, unpack, size, names, wanted, msg_type, flags, seq, offset, end, keep=None) -> Optional[Message]:
+    if end - offset < size:
+        raise CodecError("a message body of %d bytes, %d needed" % (end - offset, size))
+    fields = dict(zip(names, unpack(data, offset)))
+    if keep is not None and not keep(fields):
+        return None
+    return Message(fields, _attrs(data, wanted, offset + size, end), msg_type, flags, seq)
 
 
 def spans(data: bytes) -> List[Tuple[int, int, int, int, int]]:
@@ -312,12 +326,52 @@ def split(data: bytes) -> List[Tuple[int, int, int, bytes]]:
 
 
 def decode(msg_type: int, payload: bytes, flags: int = 0, seq: int = 0, start: int = 0,
-           end: Optional[int] = None) -> Optional[Message]:
-    """The Message of an rtnetlink payload (payload[start:end]); None for a type this module does not know."""
-    layout = LAYOUT.get(msg_type)
+           end: Optional[int] = None, keep: Optional[Callable[[Dict[str, int]], bool]] = None) -> Optional[Message]:
+    """The Message of an rtnetlink payload (payload[start:end]); None for a type this module does not know, or
+    when `keep` given its header fields says no (then its attributes are never read)."""
+    layout = _layout(msg_type)
     if layout is None:
         return None
-    return decode_body(payload, layout[0], layout[1], msg_type, flags, seq, start, end)
+    return _message(payload, *layout, msg_type, flags, seq, start, len(payload) if end is None else end, keep)
+
+
+def _layout(msg_type: int) -> Optional[tuple]:
+    """LAYOUT's header unpacker, size, field names and compiled table of a message type (kept once made)."""
+    layout = _LAYOUTS.get(msg_type)
+    if layout is None and msg_type in LAYOUT:
+        (header, names), table = LAYOUT[msg_type]
+        layout = _LAYOUTS[msg_type] = (header.unpack_from, header.size, names, _compiled(table))
+    return layout
+
+
+_LAYOUTS: Dict[int, tuple] = {}
+
+
+def decode_dump(data: bytes, seq: int, into: List[Message], keep=None) -> Tuple[Optional[int], bool]:
+    """The messages of the dump `seq` in one datagram, decoded into `into` (the types this module knows, those
+    `keep` takes; anything of another sequence number is left over from an earlier request and skipped):
+    (None while the dump goes on, else the errno it ended with, 0 at NLMSG_DONE; whether the kernel flagged a
+    message NLM_F_DUMP_INTR). What spans() and decode() do, in one pass."""
+    offset, size, unpack, interrupted = 0, len(data), NLMSG.unpack_from, False
+    while offset < size:
+        if size - offset < 16:   # NLMSG.size
+            raise CodecError("%d stray bytes after the messages" % (size - offset))
+        length, msg_type, flags, reply_seq, _port = unpack(data, offset)
+        if length < 16 or offset + length > size:
+            raise CodecError("a message of length %d at %d of %d bytes" % (length, offset, size))
+        start, end = offset + 16, offset + length
+        offset += (length + 3) & ~3
+        if reply_seq != seq:
+            continue
+        interrupted = interrupted or bool(flags & NLM_F_DUMP_INTR)
+        if msg_type in (NLMSG_DONE, NLMSG_ERROR):
+            return (error_code(data[start:end]) if end - start >= 4 else 0), interrupted
+        layout = _LAYOUTS.get(msg_type) or _layout(msg_type)
+        if layout is not None:
+            message = _message(data, *layout, msg_type, flags, seq, start, end, keep)
+            if message is not None:
+                into.append(message)
+    return None, interrupted
 
 
 def error_code(payload: bytes) -> int:
