@@ -150,7 +150,7 @@ class Rtnl:
         while True:
             size = sock.recv_into(buffer)
             try:
-                code, flagged = codec.decode_dump(bytes(memoryview(buffer)[:size]), seq, messages, keep)
+                code, flagged = decode_dump(bytes(memoryview(buffer)[:size]), seq, messages, keep)
             except codec.CodecError as exc:
                 raise KernelError("%s: the kernel's answer could not be read (%s)" % (what, exc)) from None
             interrupted = interrupted or flagged
@@ -177,6 +177,33 @@ class Rtnl:
                     yield codec.NLMSG_DONE, flags, data, start, end
                     return
                 yield reply_type, flags, data, start, end
+
+
+def decode_dump(data: bytes, seq: int, into: List[codec.Message], keep=None) -> Tuple[Optional[int], bool]:
+    """The messages of the dump `seq` in one datagram, decoded into `into` (the types the codec knows, those
+    `keep` takes; anything of another sequence number is left over from an earlier request and skipped):
+    (None while the dump goes on, else the errno it ended with, 0 at NLMSG_DONE; whether the kernel flagged a
+    message NLM_F_DUMP_INTR). What codec.spans() and codec.decode() do, in one pass."""
+    offset, size, unpack, interrupted = 0, len(data), codec.NLMSG.unpack_from, False
+    while offset < size:
+        if size - offset < 16:   # NLMSG.size
+            raise codec.CodecError("%d stray bytes after the messages" % (size - offset))
+        length, msg_type, flags, reply_seq, _port = unpack(data, offset)
+        if length < 16 or offset + length > size:
+            raise codec.CodecError("a message of length %d at %d of %d bytes" % (length, offset, size))
+        start, end = offset + 16, offset + length
+        offset += (length + 3) & ~3
+        if reply_seq != seq:
+            continue
+        interrupted = interrupted or bool(flags & codec.NLM_F_DUMP_INTR)
+        if msg_type in (codec.NLMSG_DONE, codec.NLMSG_ERROR):
+            return (codec.error_code(data[start:end]) if end - start >= 4 else 0), interrupted
+        found = codec.layout(msg_type)
+        if found is not None:
+            message = codec.message_at(data, *found, msg_type, flags, seq, start, end, keep)
+            if message is not None:
+                into.append(message)
+    return None, interrupted
 
 
 def _buffer() -> bytearray:

@@ -194,7 +194,7 @@ _DECODERS = {"u32": _fixed(_U32, 4, "u32"), "s32": _fixed(_S32, 4, "s32"), "u8":
              "mac": lambda data, start, end: data[start:end].hex(":"),
              "raw": lambda data, start, end: data[start:end],
              "span": lambda data, start, end: (start, end),
-             "peer": lambda data, start, end: decode_body(data, IFINFO, IFLA, offset=start, end=end)}
+             "peer": lambda data, start, end: message_at(data, *layout(RTM_NEWLINK), RTM_NEWLINK, 0, 0, start, end)}
 _COMPILED: Dict[int, Tuple[dict, Dict[int, tuple]]] = {}
 
 
@@ -246,8 +246,7 @@ def iter_attrs(data: bytes, offset: int = 0) -> Iterator[Tuple[int, bytes]]:
 
 def decode_attrs(data: bytes, table: Dict[int, Tuple[str, object]], offset: int = 0,
                  end: Optional[int] = None) -> Dict[str, object]:
-    """The attributes of data[offset:end] that `table` names, decoded in place (a link message carries some
-    forty attributes and the engine reads ten of them: the others are only stepped over)."""
+    """The attributes of data[offset:end] that `table` names, decoded in place (the others are stepped over)."""
     return _attrs(data, _compiled(table), offset, len(data) if end is None else end)
 
 
@@ -289,14 +288,8 @@ def _linkinfo(data: bytes, start: int, end: int) -> Message:
 _DECODERS["linkinfo"] = _linkinfo
 
 
-def decode_body(data: bytes, header, table, msg_type: int = 0, flags: int = 0, seq: int = 0, offset: int = 0,
-                end: Optional[int] = None) -> Message:
-    """The Message of a fixed header and attributes at data[offset:end] (all of data by default)."""
-    return _message(data, header[0].unpack_from, header[0].size, header[1], _compiled(table), msg_type, flags, seq,
-                    offset, len(data) if end is None else end)
-
-
-def _message(data, unpack, size, names, wanted, msg_type, flags, seq, offset, end, keep=None) -> Optional[Message]:
+def message_at(data, unpack, size, names, wanted, msg_type, flags, seq, offset, end, keep=None) -> Optional[Message]:
+    """The Message at data[offset:end] of a type's layout(); None when `keep` refuses its header fields."""
     if end - offset < size:
         raise CodecError("a message body of %d bytes, %d needed" % (end - offset, size))
     fields = dict(zip(names, unpack(data, offset)))
@@ -329,49 +322,20 @@ def decode(msg_type: int, payload: bytes, flags: int = 0, seq: int = 0, start: i
            end: Optional[int] = None, keep: Optional[Callable[[Dict[str, int]], bool]] = None) -> Optional[Message]:
     """The Message of an rtnetlink payload (payload[start:end]); None for a type this module does not know, or
     when `keep` given its header fields says no (then its attributes are never read)."""
-    layout = _layout(msg_type)
-    if layout is None:
-        return None
-    return _message(payload, *layout, msg_type, flags, seq, start, len(payload) if end is None else end, keep)
+    found, end = layout(msg_type), len(payload) if end is None else end
+    return None if found is None else message_at(payload, *found, msg_type, flags, seq, start, end, keep)
 
 
-def _layout(msg_type: int) -> Optional[tuple]:
+def layout(msg_type: int) -> Optional[tuple]:
     """LAYOUT's header unpacker, size, field names and compiled table of a message type (kept once made)."""
-    layout = _LAYOUTS.get(msg_type)
-    if layout is None and msg_type in LAYOUT:
+    found = _LAYOUTS.get(msg_type)
+    if found is None and msg_type in LAYOUT:
         (header, names), table = LAYOUT[msg_type]
-        layout = _LAYOUTS[msg_type] = (header.unpack_from, header.size, names, _compiled(table))
-    return layout
+        found = _LAYOUTS[msg_type] = (header.unpack_from, header.size, names, _compiled(table))
+    return found
 
 
-_LAYOUTS: Dict[int, tuple] = {}
-
-
-def decode_dump(data: bytes, seq: int, into: List[Message], keep=None) -> Tuple[Optional[int], bool]:
-    """The messages of the dump `seq` in one datagram, decoded into `into` (the types this module knows, those
-    `keep` takes; anything of another sequence number is left over from an earlier request and skipped):
-    (None while the dump goes on, else the errno it ended with, 0 at NLMSG_DONE; whether the kernel flagged a
-    message NLM_F_DUMP_INTR). What spans() and decode() do, in one pass."""
-    offset, size, unpack, interrupted = 0, len(data), NLMSG.unpack_from, False
-    while offset < size:
-        if size - offset < 16:   # NLMSG.size
-            raise CodecError("%d stray bytes after the messages" % (size - offset))
-        length, msg_type, flags, reply_seq, _port = unpack(data, offset)
-        if length < 16 or offset + length > size:
-            raise CodecError("a message of length %d at %d of %d bytes" % (length, offset, size))
-        start, end = offset + 16, offset + length
-        offset += (length + 3) & ~3
-        if reply_seq != seq:
-            continue
-        interrupted = interrupted or bool(flags & NLM_F_DUMP_INTR)
-        if msg_type in (NLMSG_DONE, NLMSG_ERROR):
-            return (error_code(data[start:end]) if end - start >= 4 else 0), interrupted
-        layout = _LAYOUTS.get(msg_type) or _layout(msg_type)
-        if layout is not None:
-            message = _message(data, *layout, msg_type, flags, seq, start, end, keep)
-            if message is not None:
-                into.append(message)
-    return None, interrupted
+_LAYOUTS: Dict[int, tuple] = {}   # layout() of each message type asked for
 
 
 def error_code(payload: bytes) -> int:

@@ -330,3 +330,19 @@ def test_a_route_dump_of_a_main_table_never_made_is_empty_and_other_refusals_are
     host.dump = refused(errno.EPERM)
     with pytest.raises(KernelError, match="read host routes"):
         netlink.host_routes()
+
+
+def test_a_path_without_a_namespace_is_refused_as_open_namespace_words_it(tmp_path, link_message):
+    netlink, host = adapter(link_message(2, "eth0"))
+    with pytest.raises(KernelError) as raised:
+        netlink.set_mtu("eth0", 1400, netns=str(tmp_path / "gone"))
+    assert raised.value.msg == "open network namespace %s: No such file or directory" % (tmp_path / "gone")
+    assert raised.value.details["errno"] == errno.ENOENT
+    (tmp_path / "plain").write_text("")
+    with pytest.raises(KernelError, match="plain: not a namespace \\(nothing is mounted on it\\)"):
+        netlink.set_mtu("eth0", 1400, netns=str(tmp_path / "plain"))
+    with pytest.raises(KernelError, match="uts: not a network namespace") as raised:
+        netlink.set_mtu("eth0", 1400, netns="/proc/self/ns/uts")
+    assert raised.value.details["errno"] == errno.EINVAL and changes(host) == []
+    netlink.set_mtu("eth0", 1400, netns="/proc/self/ns/net")   # the host's own: its socket, opened once
+    assert changes(host) == [("setlink", {"IFLA_IFNAME": "eth0", "IFLA_MTU": 1400})]
