@@ -154,7 +154,9 @@ def test_a_dump_with_keep_decodes_only_the_messages_it_takes_in_one_pass_over_ea
 def test_dump_until_stops_at_the_first_answer_and_leaves_the_rest_unread():
     rtnl, sock = client(lambda messages: [link(messages[0][2], 1, "lo") + link(messages[0][2], 2, "eth0"),
                                           link(messages[0][2], 3, "br0") + done(messages[0][2])])
-    name = lambda kind, data, start, end: codec.decode(kind, data, start=start, end=end).get_attr("IFLA_IFNAME")  # noqa
+
+    def name(kind, data, start, end):
+        return codec.decode(kind, data, start=start, end=end).get_attr("IFLA_IFNAME")
     assert rtnl.dump_until("read", codec.RTM_GETLINK, codec.ifinfomsg(), name) == "lo" and len(sock.queue) == 1
     rtnl, sock = client(lambda messages: [link(messages[0][2], 1, "lo"), done(messages[0][2])])
     assert rtnl.dump_until("read", codec.RTM_GETLINK, codec.ifinfomsg(), lambda *message: None) is None

@@ -212,7 +212,9 @@ def test_a_message_decodes_in_place_within_its_datagram_and_never_past_its_end()
 
 def test_keep_refuses_a_message_by_its_header_before_its_attributes_are_read():
     six = codec.address(3, "fe80::2", 64) + codec.rtattr(2, b"\1\2\3")   # a broken IFA_LOCAL, never decoded
-    local = lambda fields: fields["family"] == socket.AF_INET   # noqa: E731
+
+    def local(fields):
+        return fields["family"] == socket.AF_INET
     assert codec.decode(codec.RTM_NEWADDR, six, keep=local) is None
     with pytest.raises(codec.CodecError):
         codec.decode(codec.RTM_NEWADDR, six)
