@@ -17,11 +17,12 @@ from __future__ import annotations
 import re
 import socket
 import struct
-from typing import Callable, List, Optional, Tuple
+from typing import Callable, List, Optional
 
 from ansible_collections.linuxnet.containers.plugins.module_utils import _rtnl_codec as codec
-from ansible_collections.linuxnet.containers.plugins.module_utils._errors import Conflict
+from ansible_collections.linuxnet.containers.plugins.module_utils._errors import Conflict, KernelError
 from ansible_collections.linuxnet.containers.plugins.module_utils._models import State
+from ansible_collections.linuxnet.containers.plugins.module_utils._rtnl import Rtnl
 
 BRIDGE_PORTS = 1023
 RTM_NEWNEIGHTBL, RTM_GETNEIGHTBL = 64, 66
@@ -74,36 +75,30 @@ def neigh_limit(runner, read: Optional[Callable[[], Optional[int]]] = None) -> O
     return found if found is not None else gc_thresh3(runner)
 
 
-def ntable_thresh3(name: str = "arp_cache", family: int = socket.AF_INET) -> Optional[int]:
-    """gc_thresh3 of the kernel's neighbour table `name`, from an RTM_GETNEIGHTBL dump of `family`, over a socket
-    of its own, closed at the first answer that carries it: the table comes first, then one entry per interface
-    (as many as there are veths), which is never read. None when the kernel does not answer so."""
+def ntable_thresh3(name: str = "arp_cache", family: int = socket.AF_INET,
+                   library: Callable[..., Rtnl] = Rtnl) -> Optional[int]:
+    """gc_thresh3 of the kernel's neighbour table `name`, from an RTM_GETNEIGHTBL dump of `family` (_rtnl's
+    dump_until), over a socket of its own, closed at the first answer that carries it: the table comes first,
+    then one entry per interface (as many as there are veths), which is never read. None when the kernel does
+    not answer so. `library`: what opens the socket (tests)."""
     try:
-        sock = socket.socket(socket.AF_NETLINK, socket.SOCK_RAW | socket.SOCK_CLOEXEC, 0)
-    except OSError:
+        rtnl = library(timeout=5)
+    except (KernelError, OSError):
         return None
     try:
-        sock.settimeout(5)
-        sock.bind((0, 0))
-        sock.send(codec.nlmsg(RTM_GETNEIGHTBL, codec.NLM_F_REQUEST | codec.NLM_F_DUMP, 1, struct.pack("=Bxxx", family)))
-        while True:
-            done, found = thresh3_in(sock.recv(1 << 16), name)
-            if done:
-                return found
-    except (OSError, codec.CodecError, struct.error):
+        return rtnl.dump_until("read the neighbour table %s" % name, RTM_GETNEIGHTBL, struct.pack("=Bxxx", family),
+                               lambda msg_type, data, start, end: thresh3_of(msg_type, data[start:end], name))
+    except (KernelError, OSError, struct.error):
         return None
     finally:
-        sock.close()
+        rtnl.close()
 
 
-def thresh3_in(datagram: bytes, name: str) -> Tuple[bool, Optional[int]]:
-    """(whether to stop reading, gc_thresh3 of table `name`) from one datagram of an RTM_GETNEIGHTBL dump."""
-    for msg_type, _flags, _seq, body in codec.split(datagram):
-        if msg_type in (codec.NLMSG_DONE, codec.NLMSG_ERROR):
-            return True, None
-        if msg_type != RTM_NEWNEIGHTBL or len(body) < 4:
-            continue
-        attrs = dict(codec.iter_attrs(body, 4))
-        if attrs.get(NDTA_NAME, b"").split(b"\0", 1)[0] == name.encode() and NDTA_THRESH3 in attrs:
-            return True, struct.unpack("=I", attrs[NDTA_THRESH3])[0]
-    return False, None
+def thresh3_of(msg_type: int, body: bytes, name: str) -> Optional[int]:
+    """gc_thresh3 of table `name` in one message of an RTM_GETNEIGHTBL dump; None when it holds no such table."""
+    if msg_type != RTM_NEWNEIGHTBL or len(body) < 4:
+        return None
+    attrs = dict(codec.iter_attrs(body, 4))
+    if attrs.get(NDTA_NAME, b"").split(b"\0", 1)[0] == name.encode() and NDTA_THRESH3 in attrs:
+        return struct.unpack("=I", attrs[NDTA_THRESH3])[0]
+    return None

@@ -36,7 +36,7 @@ from ansible_collections.linuxnet.containers.plugins.module_utils import _sysctl
 from ansible_collections.linuxnet.containers.plugins.module_utils._errors import KernelError
 from ansible_collections.linuxnet.containers.plugins.module_utils._models import netns_path
 from ansible_collections.linuxnet.containers.plugins.module_utils._netlink6 import Netlink6
-from ansible_collections.linuxnet.containers.plugins.module_utils._netlink_base import RT_SCOPE_UNIVERSE, no_such_link
+from ansible_collections.linuxnet.containers.plugins.module_utils._netlink_base import no_such_link, read_address
 from ansible_collections.linuxnet.containers.plugins.module_utils._netlink_parse import (
     Link,
     NetnsView,
@@ -96,8 +96,7 @@ class Netlink(Netlink6):
         names.update((m.get_attr("IFLA_IFNAME"), m["index"]) for m in messages)
         addresses = self._addresses_of([m["index"] for m in messages])
         links = links_from(messages, addresses_by_index(m for m in addresses if m["family"] == socket.AF_INET),
-                           addresses_by_index(m for m in addresses if m["family"] == socket.AF_INET6
-                                              and m["scope"] == RT_SCOPE_UNIVERSE))
+                           addresses_by_index(m for m in addresses if m["family"] == socket.AF_INET6))
         for message in messages:
             link = links[message.get_attr("IFLA_IFNAME")]
             if link.kind == "bridge":
@@ -110,7 +109,7 @@ class Netlink(Netlink6):
         wanted, found = set(indexes), []
         for index in indexes:
             request = codec.ifaddrmsg(socket.AF_UNSPEC, index=index)
-            messages = self._host.dump("read addresses", codec.RTM_GETADDR, request)
+            messages = self._host.dump("read addresses", codec.RTM_GETADDR, request, keep=read_address)
             found += [m for m in messages if m["index"] in wanted]
             if any(m["index"] != index for m in messages):
                 return [m for m in messages if m["index"] in wanted]
@@ -143,7 +142,7 @@ class Netlink(Netlink6):
             return None
         key, ipr = found
         messages, links = self._read_links(path, ipr)
-        routes = self._routes(path, socket.AF_UNSPEC, "read routes in %s" % path, ipr)
+        routes = self._routes(path, socket.AF_UNSPEC, "read routes in %s" % path, ipr, defaults=True)
         gateway, dev = default_route([m for m in routes if m["family"] == socket.AF_INET],
                                      {link.index: name for name, link in links.items()})
         return self.view6(path, NetnsView(inode=key[1], links=links, default_gateway=gateway, default_dev=dev),

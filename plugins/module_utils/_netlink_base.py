@@ -52,22 +52,14 @@ class NetlinkBase:
 
     # sockets ------------------------------------------------------------------------------
     def _ipr(self, path: Optional[str]):
-        """The socket of the namespace at path (None: the host's), opened on first use."""
+        """The socket of the namespace at path (None: the host's), opened on first use; the namespace file is
+        opened once. A path that holds no network namespace is refused as open_namespace words it."""
         if path is None:
             return self._host
-        return self._socket(path, netns.identity(path))
-
-    def _socket(self, path: str, key) -> object:
-        """The socket of the namespace at path whose identity is `key` (netns.identity, asked just now)."""
-        known = self._known(key)
-        if known is not None:
-            return known
-        fd = netns.open_namespace(path)
-        try:
-            info = os.fstat(fd)
-            return self._opened(path, fd, (info.st_dev, info.st_ino))
-        finally:
-            os.close(fd)
+        found = self._socket_of(path)
+        if found is None:
+            raise not_a_namespace(path)
+        return found[1]
 
     def _socket_of(self, path: str) -> Optional[Tuple[object, object]]:
         """(identity, socket) of the namespace at path; None when path holds none. The namespace file is opened
@@ -184,18 +176,20 @@ class NetlinkBase:
             what, codec.RTM_NEWADDR, codec.address(index, address, prefixlen, **extra), CREATE,
             ignore=(errno.EEXIST,)))
 
-    def _routes(self, path: Optional[str], family: int, what: str, ipr=None) -> List:
-        """The main table's routes of a family (AF_UNSPEC: IPv4 and IPv6 in one dump; other families left out).
-        The kernel leaves the other tables out itself where it can (strict checking, _rtnl); what it sends of
-        them, an older kernel's whole dump, is dropped here."""
+    def _routes(self, path: Optional[str], family: int, what: str, ipr=None, defaults: bool = False) -> List:
+        """The main table's routes of a family (AF_UNSPEC: IPv4 and IPv6 in one dump; other families left out);
+        `defaults`: the default routes alone (the others' attributes are never decoded). The kernel leaves the
+        other tables out itself where it can (strict checking, _rtnl); what it sends of them, an older kernel's
+        whole dump, is dropped here."""
         ipr = ipr or self._ipr(path)
+        families = (family,) if family else (socket.AF_INET, socket.AF_INET6)
         try:
-            messages = ipr.dump(what, codec.RTM_GETROUTE, codec.rtmsg(family, table=MAIN_TABLE))
+            messages = ipr.dump(what, codec.RTM_GETROUTE, codec.rtmsg(family, table=MAIN_TABLE),
+                                keep=_default_route if defaults else None)
         except KernelError as exc:   # a family's dump of a table never made (an IPv4 main table with no route yet)
             if exc.details.get("errno") != errno.ENOENT:
                 raise
             return []
-        families = (family,) if family else (socket.AF_INET, socket.AF_INET6)
         return [m for m in messages if m["family"] in families and route_table(m) == MAIN_TABLE]
 
     def _dump_links(self, path: Optional[str], what: str, ipr=None) -> List:
@@ -215,11 +209,27 @@ class NetlinkBase:
         what = "read links%s" % self._where(path)
         ipr = ipr or self._ipr(path)
         messages = self._dump_links(path, what, ipr)
-        addresses = ipr.dump(what, codec.RTM_GETADDR, codec.ifaddrmsg(socket.AF_UNSPEC))
+        addresses = ipr.dump(what, codec.RTM_GETADDR, codec.ifaddrmsg(socket.AF_UNSPEC), keep=read_address)
         return messages, links_from(
             messages, addresses_by_index(m for m in addresses if m["family"] == socket.AF_INET),
-            addresses_by_index(m for m in addresses if m["family"] == socket.AF_INET6
-                               and m["scope"] == RT_SCOPE_UNIVERSE))  # link-local: the kernel's
+            addresses_by_index(m for m in addresses if m["family"] == socket.AF_INET6))
+
+
+def read_address(fields: Dict[str, int]) -> bool:
+    """Whether an address message is read: IPv4, and IPv6 of global scope (link-local ones are the kernel's)."""
+    return fields["family"] == socket.AF_INET or (fields["family"] == socket.AF_INET6
+                                                  and fields["scope"] == RT_SCOPE_UNIVERSE)
+
+
+def _default_route(fields: Dict[str, int]) -> bool:
+    return fields["dst_len"] == 0
+
+
+def not_a_namespace(path: str) -> KernelError:
+    """The error of a path that holds no network namespace: open_namespace's for a missing file or one nothing is
+    mounted on (with their errno), else that it is a namespace of another type."""
+    os.close(netns.open_namespace(path))
+    return KernelError("open network namespace %s: not a network namespace" % path, errno=errno.EINVAL)
 
 
 def no_such_link(ifname: str, where: str) -> KernelError:

@@ -107,7 +107,8 @@ def route_localnet(message) -> Optional[bool]:
 def addresses_by_index(messages: Iterable) -> Dict[int, Tuple[str, ...]]:
     found: Dict[int, List[str]] = {}
     for message in messages:
-        address = message.get_attr("IFA_LOCAL") or message.get_attr("IFA_ADDRESS")
+        attrs = message.attrs
+        address = attrs.get("IFA_LOCAL") or attrs.get("IFA_ADDRESS")
         found.setdefault(message["index"], []).append("%s/%d" % (address, message["prefixlen"]))
     return {index: tuple(sorted(cidrs, key=_cidr_key)) if len(cidrs) > 1 else tuple(cidrs)
             for index, cidrs in found.items()}
@@ -117,27 +118,22 @@ def links_from(messages: Iterable, addresses: Dict[int, Tuple[str, ...]],
                addresses6: Optional[Dict[int, Tuple[str, ...]]] = None) -> Dict[str, Link]:
     """Link records from RTM_NEWLINK messages (a dump) and the IPv4 (and global IPv6) addresses per ifindex."""
     messages = list(messages)
-    names = {message["index"]: message.get_attr("IFLA_IFNAME") for message in messages}
+    names = {message["index"]: message.attrs.get("IFLA_IFNAME") for message in messages}
+    addresses6 = addresses6 or {}
     links = {}
     for message in messages:
-        ifname = message.get_attr("IFLA_IFNAME")
-        master = message.get_attr("IFLA_MASTER")
-        info = message.get_attr("IFLA_LINKINFO")
-        port = info is not None and info.get_attr("IFLA_INFO_SLAVE_KIND") == "bridge"
-        links[ifname] = Link(
-            ifname=ifname,
-            index=message["index"],
-            kind=info.get_attr("IFLA_INFO_KIND") if info is not None else None,
-            mtu=attr(message, "IFLA_MTU", 0),
-            mac=attr(message, "IFLA_ADDRESS", ""),
-            up=bool(message["flags"] & IFF_UP),
-            alias=message.get_attr("IFLA_IFALIAS") or None,
-            master=names.get(master) if master else None,
-            addresses=addresses.get(message["index"], ()),
-            isolated=port_flag(message, "IFLA_BRPORT_ISOLATED") if port else None,
-            hairpin=port_flag(message, "IFLA_BRPORT_MODE") if port else None,
-            addresses6=(addresses6 or {}).get(message["index"], ()),
-        )
+        attrs, index = message.attrs, message["index"]
+        ifname, master, info = attrs.get("IFLA_IFNAME"), attrs.get("IFLA_MASTER"), attrs.get("IFLA_LINKINFO")
+        kind = isolated = hairpin = None
+        if info is not None:
+            kind = info.attrs.get("IFLA_INFO_KIND")
+            if info.attrs.get("IFLA_INFO_SLAVE_KIND") == "bridge":
+                isolated, hairpin = port_flag(message, "IFLA_BRPORT_ISOLATED"), port_flag(message, "IFLA_BRPORT_MODE")
+        mtu, mac = attrs.get("IFLA_MTU"), attrs.get("IFLA_ADDRESS")
+        links[ifname] = Link(ifname, index, kind, 0 if mtu is None else mtu, "" if mac is None else mac,
+                             bool(message["flags"] & IFF_UP), attrs.get("IFLA_IFALIAS") or None,
+                             names.get(master) if master else None, addresses.get(index, ()), isolated, hairpin,
+                             None, addresses6.get(index, ()))
     return links
 
 

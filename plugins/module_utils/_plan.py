@@ -9,6 +9,7 @@ plan has actions, and an action is only planned when the host differs from the s
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 from dataclasses import dataclass, field
 from typing import Any, Dict, List, Optional, Set
@@ -75,7 +76,12 @@ def marked_network(alias: Optional[str]) -> Optional[str]:
 
 
 def prefixed(address: str, subnet: str) -> str:
-    return "%s/%d" % (address, ipaddress.IPv4Network(subnet).prefixlen)
+    return "%s/%d" % (address, _prefixlen(subnet))
+
+
+@functools.lru_cache(maxsize=256)
+def _prefixlen(subnet: str) -> int:
+    return ipaddress.IPv4Network(subnet).prefixlen
 
 
 class Planner:

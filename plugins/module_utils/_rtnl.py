@@ -16,7 +16,7 @@ from __future__ import annotations
 import os
 import socket
 import threading
-from typing import Iterable, List, Optional, Sequence, Tuple
+from typing import Any, Callable, Dict, Iterable, Iterator, List, Optional, Sequence, Tuple
 
 from ansible_collections.linuxnet.containers.plugins.module_utils import _rtnl_codec as codec
 from ansible_collections.linuxnet.containers.plugins.module_utils._errors import KernelError
@@ -34,9 +34,12 @@ _LOCAL = threading.local()
 class Rtnl:
     """A netlink route socket in the current thread's network namespace. close() when done."""
 
-    def __init__(self, sock=None):
-        """`sock`: an open socket to talk over (tests); a new NETLINK_ROUTE one by default."""
+    def __init__(self, sock=None, timeout: Optional[float] = None):
+        """`sock`: an open socket to talk over (tests); a new NETLINK_ROUTE one by default. `timeout`: seconds
+        an answer may take (a socket.timeout, an OSError, after); none by default."""
         self._sock = sock if sock is not None else _open()
+        if timeout is not None:
+            self._sock.settimeout(timeout)
         self._seq = 0
 
     def close(self) -> None:
@@ -107,39 +110,100 @@ class Rtnl:
             return _decoded(what, reply_type, body, flags, seq)
         return None  # not reached: _replies reads until an answer comes
 
-    def dump(self, what: str, msg_type: int, payload: bytes) -> List[codec.Message]:
-        """Every object of a kind (RTM_GETLINK, RTM_GETADDR ... with NLM_F_DUMP), in the kernel's order."""
+    def dump(self, what: str, msg_type: int, payload: bytes,
+             keep: Optional[Callable[[Dict[str, int]], bool]] = None) -> List[codec.Message]:
+        """Every object of a kind (RTM_GETLINK, RTM_GETADDR ... with NLM_F_DUMP), in the kernel's order; with
+        `keep`, those whose header fields it takes (the others' attributes are never decoded)."""
         for _attempt in range(DUMP_ATTEMPTS):
-            seq = self._next()
-            self._send(codec.nlmsg(msg_type, codec.NLM_F_REQUEST | codec.NLM_F_DUMP, seq, payload))
-            messages, interrupted = self._dumped(what, seq)
+            seq = self._dump(msg_type, payload)
+            messages, interrupted = self._dumped(what, seq, keep)
             if not interrupted:
                 return messages
         raise KernelError("%s: the kernel's answer kept changing while read" % what)
 
-    def _dumped(self, what: str, seq: int) -> Tuple[List[codec.Message], bool]:
+    def dump_until(self, what: str, msg_type: int, payload: bytes, read: Callable[[int, bytes, int, int], Any]):
+        """The first answer other than None of read(type, datagram, start, end) over a dump's messages, which
+        stops the reading there (e.g. RTM_GETNEIGHTBL: the table comes first, then one entry per interface); None
+        when the dump ends first. The kernel keeps a dump left unread going, so this socket takes no other dump
+        after: use one of its own, closed afterwards."""
+        seq = self._dump(msg_type, payload)
+        try:
+            for reply_type, _flags, data, start, end in self._answers(what, seq):
+                found = read(reply_type, data, start, end) if reply_type != codec.NLMSG_DONE else None
+                if found is not None:
+                    return found
+        except codec.CodecError as exc:
+            raise KernelError("%s: the kernel's answer could not be read (%s)" % (what, exc)) from None
+        return None
+
+    def _dump(self, msg_type: int, payload: bytes) -> int:
+        seq = self._next()
+        self._send(codec.nlmsg(msg_type, codec.NLM_F_REQUEST | codec.NLM_F_DUMP, seq, payload))
+        return seq
+
+    def _dumped(self, what: str, seq: int, keep) -> Tuple[List[codec.Message], bool]:
         """(messages, whether the kernel flagged the dump interrupted) of the dump `seq`, read up to its end; each
-        message decoded straight from its datagram (the loop of _replies, for the many messages of a dump)."""
+        message decoded straight from its datagram (codec.decode_dump)."""
         messages: List[codec.Message] = []
         interrupted = False
-        buffer, layouts = _buffer(), codec.LAYOUT
+        buffer, sock = _buffer(), self._sock
+        while True:
+            size = sock.recv_into(buffer)
+            try:
+                code, flagged = decode_dump(bytes(memoryview(buffer)[:size]), seq, messages, keep)
+            except codec.CodecError as exc:
+                raise KernelError("%s: the kernel's answer could not be read (%s)" % (what, exc)) from None
+            interrupted = interrupted or flagged
+            if code:
+                raise KernelError("%s: %s" % (what, os.strerror(code)), errno=code)
+            if code is not None:
+                return messages, interrupted
+
+    def _answers(self, what: str, seq: int) -> Iterator[Tuple[int, int, bytes, int, int]]:
+        """(type, flags, datagram, start, end) of each message of the dump `seq` as it comes (its payload is
+        datagram[start:end]), NLMSG_DONE last; an error the kernel ends it with raises. Anything left over from an
+        earlier request is skipped (the loop of _replies, for the many messages of a dump)."""
+        buffer = _buffer()
         while True:
             size = self._sock.recv_into(buffer)
             data = bytes(memoryview(buffer)[:size])
-            try:
-                for reply_type, flags, reply_seq, start, end in codec.spans(data):
-                    if reply_seq != seq:
-                        continue   # left over from an earlier request
-                    interrupted = interrupted or bool(flags & codec.NLM_F_DUMP_INTR)
-                    if reply_type in (codec.NLMSG_DONE, codec.NLMSG_ERROR):
-                        code = codec.error_code(data[start:end]) if end - start >= 4 else 0
-                        if code:
-                            raise KernelError("%s: %s" % (what, os.strerror(code)), errno=code)
-                        return messages, interrupted
-                    if reply_type in layouts:
-                        messages.append(codec.decode(reply_type, data, flags, seq, start, end))
-            except codec.CodecError as exc:
-                raise KernelError("%s: the kernel's answer could not be read (%s)" % (what, exc)) from None
+            for reply_type, flags, reply_seq, start, end in codec.spans(data):
+                if reply_seq != seq:
+                    continue
+                if reply_type in (codec.NLMSG_DONE, codec.NLMSG_ERROR):
+                    code = codec.error_code(data[start:end]) if end - start >= 4 else 0
+                    if code:
+                        raise KernelError("%s: %s" % (what, os.strerror(code)), errno=code)
+                    yield codec.NLMSG_DONE, flags, data, start, end
+                    return
+                yield reply_type, flags, data, start, end
+
+
+def decode_dump(data: bytes, seq: int, into: List[codec.Message], keep=None) -> Tuple[Optional[int], bool]:
+    """The messages of the dump `seq` in one datagram, decoded into `into` (the types the codec knows, those
+    `keep` takes; anything of another sequence number is left over from an earlier request and skipped):
+    (None while the dump goes on, else the errno it ended with, 0 at NLMSG_DONE; whether the kernel flagged a
+    message NLM_F_DUMP_INTR). What codec.spans() and codec.decode() do, in one pass."""
+    offset, size, unpack, interrupted = 0, len(data), codec.NLMSG.unpack_from, False
+    while offset < size:
+        if size - offset < 16:   # NLMSG.size
+            raise codec.CodecError("%d stray bytes after the messages" % (size - offset))
+        length, msg_type, flags, reply_seq, _port = unpack(data, offset)
+        if length < 16 or offset + length > size:
+            raise codec.CodecError("a message of length %d at %d of %d bytes" % (length, offset, size))
+        start, end = offset + 16, offset + length
+        offset += (length + 3) & ~3
+        if reply_seq != seq:
+            continue
+        interrupted = interrupted or bool(flags & codec.NLM_F_DUMP_INTR)
+        if msg_type in (codec.NLMSG_DONE, codec.NLMSG_ERROR):
+            return (codec.error_code(data[start:end]) if end - start >= 4 else 0), interrupted
+        found = codec.layout(msg_type)
+        if found is not None:
+            message = codec.message_at(data, *found, msg_type, flags, seq, start, end, keep)
+            if message is not None:
+                into.append(message)
+    return None, interrupted
 
 
 def _buffer() -> bytearray:

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import socket
 import struct
-from typing import Dict, Iterator, List, Optional, Tuple
+from typing import Callable, Dict, Iterator, List, Optional, Tuple
 
 NLMSG = struct.Struct("=IHHII")       # len, type, flags, seq, port id
 RTATTR = struct.Struct("=HH")         # len, type
@@ -165,6 +165,7 @@ def nlmsg(msg_type: int, flags: int, seq: int, payload: bytes) -> bytes:
 # A decoder reads an attribute's payload data[start:end] without copying it first; a table of (name, kind) is
 # compiled once into {number: (name, decoder)}.
 _U32, _S32, _U8, _BE16 = (struct.Struct(layout).unpack_from for layout in ("=I", "=i", "=B", "!H"))
+_RTATTR_UNPACK = RTATTR.unpack_from
 
 
 def _fixed(unpack, size: int, kind: str):
@@ -193,7 +194,7 @@ _DECODERS = {"u32": _fixed(_U32, 4, "u32"), "s32": _fixed(_S32, 4, "s32"), "u8":
              "mac": lambda data, start, end: data[start:end].hex(":"),
              "raw": lambda data, start, end: data[start:end],
              "span": lambda data, start, end: (start, end),
-             "peer": lambda data, start, end: decode_body(data, IFINFO, IFLA, offset=start, end=end)}
+             "peer": lambda data, start, end: message_at(data, *layout(RTM_NEWLINK), RTM_NEWLINK, 0, 0, start, end)}
 _COMPILED: Dict[int, Tuple[dict, Dict[int, tuple]]] = {}
 
 
@@ -245,21 +246,29 @@ def iter_attrs(data: bytes, offset: int = 0) -> Iterator[Tuple[int, bytes]]:
 
 def decode_attrs(data: bytes, table: Dict[int, Tuple[str, object]], offset: int = 0,
                  end: Optional[int] = None) -> Dict[str, object]:
-    """The attributes of data[offset:end] that `table` names, decoded in place (a link message carries some
-    forty attributes and the engine reads ten of them: the others are only stepped over)."""
+    """The attributes of data[offset:end] that `table` names, decoded in place (the others are stepped over)."""
+    return _attrs(data, _compiled(table), offset, len(data) if end is None else end)
+
+
+def _attrs(data: bytes, wanted: Dict[int, tuple], offset: int, end: int) -> Dict[str, object]:
+    """decode_attrs with a compiled table. The walk ends once every attribute the table names is found (the
+    kernel writes each once: a bridge port's forty flags are read up to the two asked for)."""
     found: Dict[str, object] = {}
-    if end is None:
-        end = len(data)
-    unpack, wanted = RTATTR.unpack_from, _compiled(table).get
+    unpack, get, left = _RTATTR_UNPACK, wanted.get, len(wanted)
     while offset < end:
         if end - offset < 4:
             raise CodecError("%d stray bytes after the attributes" % (end - offset))
         length, number = unpack(data, offset)
-        if length < 4 or offset + length > end:
+        stop = offset + length
+        if length < 4 or stop > end:
             raise CodecError("an attribute of length %d at %d of %d bytes" % (length, offset, end))
-        entry = wanted(number & 0x3FFF)   # NLA_TYPE_MASK
+        entry = get(number & 0x3FFF)   # NLA_TYPE_MASK
         if entry is not None:
-            found[entry[0]] = entry[1](data, offset + 4, offset + length)
+            if entry[0] not in found:
+                left -= 1
+            found[entry[0]] = entry[1](data, offset + 4, stop)
+            if not left:
+                break
         offset += (length + 3) & ~3
     return found
 
@@ -279,16 +288,14 @@ def _linkinfo(data: bytes, start: int, end: int) -> Message:
 _DECODERS["linkinfo"] = _linkinfo
 
 
-def decode_body(data: bytes, header, table, msg_type: int = 0, flags: int = 0, seq: int = 0, offset: int = 0,
-                end: Optional[int] = None) -> Message:
-    """The Message of a fixed header and attributes at data[offset:end] (all of data by default)."""
-    layout, names = header
-    if end is None:
-        end = len(data)
-    if end - offset < layout.size:
-        raise CodecError("a message body of %d bytes, %d needed" % (end - offset, layout.size))
-    fields = dict(zip(names, layout.unpack_from(data, offset)))
-    return Message(fields, decode_attrs(data, table, offset + layout.size, end), msg_type, flags, seq)
+def message_at(data, unpack, size, names, wanted, msg_type, flags, seq, offset, end, keep=None) -> Optional[Message]:
+    """The Message at data[offset:end] of a type's layout(); None when `keep` refuses its header fields."""
+    if end - offset < size:
+        raise CodecError("a message body of %d bytes, %d needed" % (end - offset, size))
+    fields = dict(zip(names, unpack(data, offset)))
+    if keep is not None and not keep(fields):
+        return None
+    return Message(fields, _attrs(data, wanted, offset + size, end), msg_type, flags, seq)
 
 
 def spans(data: bytes) -> List[Tuple[int, int, int, int, int]]:
@@ -312,12 +319,23 @@ def split(data: bytes) -> List[Tuple[int, int, int, bytes]]:
 
 
 def decode(msg_type: int, payload: bytes, flags: int = 0, seq: int = 0, start: int = 0,
-           end: Optional[int] = None) -> Optional[Message]:
-    """The Message of an rtnetlink payload (payload[start:end]); None for a type this module does not know."""
-    layout = LAYOUT.get(msg_type)
-    if layout is None:
-        return None
-    return decode_body(payload, layout[0], layout[1], msg_type, flags, seq, start, end)
+           end: Optional[int] = None, keep: Optional[Callable[[Dict[str, int]], bool]] = None) -> Optional[Message]:
+    """The Message of an rtnetlink payload (payload[start:end]); None for a type this module does not know, or
+    when `keep` given its header fields says no (then its attributes are never read)."""
+    found, end = layout(msg_type), len(payload) if end is None else end
+    return None if found is None else message_at(payload, *found, msg_type, flags, seq, start, end, keep)
+
+
+def layout(msg_type: int) -> Optional[tuple]:
+    """LAYOUT's header unpacker, size, field names and compiled table of a message type (kept once made)."""
+    found = _LAYOUTS.get(msg_type)
+    if found is None and msg_type in LAYOUT:
+        (header, names), table = LAYOUT[msg_type]
+        found = _LAYOUTS[msg_type] = (header.unpack_from, header.size, names, _compiled(table))
+    return found
+
+
+_LAYOUTS: Dict[int, tuple] = {}   # layout() of each message type asked for
 
 
 def error_code(payload: bytes) -> int:

@@ -84,10 +84,11 @@ class FakeRtnl:
             return None
         raise KernelError("%s: %s" % (what, os.strerror(errno.ENODEV)), errno=errno.ENODEV)
 
-    def dump(self, _what, msg_type, payload):
+    def dump(self, _what, msg_type, payload, keep=None):
+        """The dump's messages; with `keep`, those whose header fields it takes, as _rtnl.Rtnl.dump."""
         self.lookups.append(msg_type)
         self.dumped.append((msg_type, summary(_rtnl_codec.decode(msg_type, payload))))
-        return list(self.dumps.get(msg_type, ()))
+        return [m for m in self.dumps.get(msg_type, ()) if keep is None or keep(dict(m))]
 
     def close(self):
         self.closed = True
@@ -218,6 +219,7 @@ def test_a_namespace_is_read_with_three_dumps_and_addresses_and_routes_split_by_
               dict_route(route(None, 0, RTA_GATEWAY="fe80::1", RTA_OIF=7), 10),
               dict_route(route(None, 0, RTA_GATEWAY="192.0.2.1", RTA_OIF=7), 128)]
     routes.append(dict_route(route(None, 0, table=255, RTA_GATEWAY="172.31.0.9", RTA_OIF=7), 2))  # not main: ignored
+    routes.append(Unread(dict_route(route("172.31.0.0", 24), 2)))   # not a default route: its attributes are not read
     links = [link_message(1, "lo", IFLA_AF_SPEC=conf), link_message(7, "eth0", IFLA_AF_SPEC=conf),
              link_message(8, "eth1")]
     netlink, host = adapter(dumps={_rtnl_codec.RTM_GETLINK: links,
@@ -230,6 +232,13 @@ def test_a_namespace_is_read_with_three_dumps_and_addresses_and_routes_split_by_
     assert (view.links["eth0"].addresses, view.links["eth0"].addresses6) == (("172.31.0.2/24",), ("fd00::2/64",))
     assert (view.default_gateway, view.default_dev, view.default_gateway6, view.default_dev6) == \
         ("172.31.0.1", "eth0", "fe80::1", "eth0")
+
+
+class Unread(dict):
+    """A message whose attributes must never be read (the dump's `keep` refuses it by its header)."""
+
+    def get_attr(self, name):
+        raise AssertionError("%s of %r was read" % (name, self))
 
 
 def dict_route(message, family):
@@ -312,7 +321,8 @@ def test_a_route_dump_of_a_main_table_never_made_is_empty_and_other_refusals_are
     netlink, host = adapter()
 
     def refused(code):
-        def dump(what, _msg_type, _payload):
+        def dump(what, _msg_type, _payload, keep=None):
+            del keep
             raise KernelError("%s: %s" % (what, os.strerror(code)), errno=code)
         return dump
     host.dump = refused(errno.ENOENT)
@@ -320,3 +330,19 @@ def test_a_route_dump_of_a_main_table_never_made_is_empty_and_other_refusals_are
     host.dump = refused(errno.EPERM)
     with pytest.raises(KernelError, match="read host routes"):
         netlink.host_routes()
+
+
+def test_a_path_without_a_namespace_is_refused_as_open_namespace_words_it(tmp_path, link_message):
+    netlink, host = adapter(link_message(2, "eth0"))
+    with pytest.raises(KernelError) as raised:
+        netlink.set_mtu("eth0", 1400, netns=str(tmp_path / "gone"))
+    assert raised.value.msg == "open network namespace %s: No such file or directory" % (tmp_path / "gone")
+    assert raised.value.details["errno"] == errno.ENOENT
+    (tmp_path / "plain").write_text("")
+    with pytest.raises(KernelError, match="plain: not a namespace \\(nothing is mounted on it\\)"):
+        netlink.set_mtu("eth0", 1400, netns=str(tmp_path / "plain"))
+    with pytest.raises(KernelError, match="uts: not a network namespace") as raised:
+        netlink.set_mtu("eth0", 1400, netns="/proc/self/ns/uts")
+    assert raised.value.details["errno"] == errno.EINVAL and changes(host) == []
+    netlink.set_mtu("eth0", 1400, netns="/proc/self/ns/net")   # the host's own: its socket, opened once
+    assert changes(host) == [("setlink", {"IFLA_IFNAME": "eth0", "IFLA_MTU": 1400})]

@@ -9,7 +9,7 @@ import pytest
 
 from ansible_collections.linuxnet.containers.plugins.module_utils import _rtnl_codec as codec
 from ansible_collections.linuxnet.containers.plugins.module_utils._errors import KernelError
-from ansible_collections.linuxnet.containers.plugins.module_utils._rtnl import Rtnl
+from ansible_collections.linuxnet.containers.plugins.module_utils._rtnl import Rtnl, decode_dump
 
 
 class ScriptedSocket:
@@ -135,3 +135,32 @@ def test_a_dump_skips_message_types_it_does_not_know():
     rtnl, _sock = client(lambda messages: [codec.nlmsg(0x99, 2, messages[0][2], b"\1" * 8) +
                                            link(messages[0][2], 1, "lo") + done(messages[0][2])])
     assert [m["index"] for m in rtnl.dump("read links", codec.RTM_GETLINK, codec.ifinfomsg())] == [1]
+
+
+def test_a_dump_with_keep_decodes_only_the_messages_it_takes_in_one_pass_over_each_datagram():
+    def answer(messages):
+        seq = messages[0][2]
+        return [link(seq - 1, 9, "stale") + link(seq, 1, "lo") + link(seq, 2, "eth0"),
+                link(seq, 3, "br0", flags=codec.NLM_F_MULTI | codec.NLM_F_DUMP_INTR) + done(seq)
+                if len(sock.sent) == 1 else link(seq, 3, "br0") + done(seq)]
+    rtnl, sock = client(answer)
+    messages = rtnl.dump("read links", codec.RTM_GETLINK, codec.ifinfomsg(), keep=lambda fields: fields["index"] != 2)
+    assert [m.get_attr("IFLA_IFNAME") for m in messages] == ["lo", "br0"] and len(sock.sent) == 2   # read again
+    assert decode_dump(done(4), 4, []) == (0, False) and decode_dump(link(4, 1, "lo"), 5, []) == (None, False)
+    with pytest.raises(KernelError, match="read links: the kernel's answer could not be read"):
+        client(lambda messages: [b"\1\2\3"])[0].dump("read links", codec.RTM_GETLINK, codec.ifinfomsg())
+
+
+def test_dump_until_stops_at_the_first_answer_and_leaves_the_rest_unread():
+    rtnl, sock = client(lambda messages: [link(messages[0][2], 1, "lo") + link(messages[0][2], 2, "eth0"),
+                                          link(messages[0][2], 3, "br0") + done(messages[0][2])])
+
+    def name(kind, data, start, end):
+        return codec.decode(kind, data, start=start, end=end).get_attr("IFLA_IFNAME")
+    assert rtnl.dump_until("read", codec.RTM_GETLINK, codec.ifinfomsg(), name) == "lo" and len(sock.queue) == 1
+    rtnl, sock = client(lambda messages: [link(messages[0][2], 1, "lo"), done(messages[0][2])])
+    assert rtnl.dump_until("read", codec.RTM_GETLINK, codec.ifinfomsg(), lambda *message: None) is None
+    assert not sock.queue
+    rtnl, _sock = client(lambda messages: [ack(messages[0][2], errno.EOPNOTSUPP)])
+    with pytest.raises(KernelError, match="read: Operation not supported"):
+        rtnl.dump_until("read", codec.RTM_GETLINK, codec.ifinfomsg(), lambda *message: None)

@@ -208,3 +208,24 @@ def test_a_message_decodes_in_place_within_its_datagram_and_never_past_its_end()
     assert codec.split(data)[1][3] == after
     with pytest.raises(codec.CodecError):   # an attribute running past the message's end, into the next
         codec.decode(codec.RTM_NEWLINK, data, start=spans[1][3], end=spans[1][4] - 2)
+
+
+def test_keep_refuses_a_message_by_its_header_before_its_attributes_are_read():
+    six = codec.address(3, "fe80::2", 64) + codec.rtattr(2, b"\1\2\3")   # a broken IFA_LOCAL, never decoded
+
+    def local(fields):
+        return fields["family"] == socket.AF_INET
+    assert codec.decode(codec.RTM_NEWADDR, six, keep=local) is None
+    with pytest.raises(codec.CodecError):
+        codec.decode(codec.RTM_NEWADDR, six)
+    four = codec.decode(codec.RTM_NEWADDR, codec.address(3, "172.31.0.2", 24), keep=local)
+    assert four["index"] == 3 and four.get_attr("IFA_LOCAL") == "172.31.0.2"
+
+
+def test_a_nest_is_read_up_to_the_last_attribute_its_table_names():
+    ports = codec.nested(5, codec.u8(4, 1), codec.u8(33, 0), struct.pack("=HH", 2, 34))   # broken, never reached
+    message = codec.decode(codec.RTM_NEWLINK, codec.ifinfomsg() + codec.nested(18, codec.string(4, "bridge"), ports))
+    assert (port_flag(message, "IFLA_BRPORT_MODE"), port_flag(message, "IFLA_BRPORT_ISOLATED")) == (True, False)
+    with pytest.raises(codec.CodecError):   # before both are found, a broken attribute is still refused
+        codec.decode(codec.RTM_NEWLINK, codec.ifinfomsg() + codec.nested(18, codec.string(4, "bridge"), codec.nested(
+            5, codec.u8(4, 1), codec.rtattr(34, b"\1\2\3\4\5\6\7"), struct.pack("=HH", 2, 33))))
