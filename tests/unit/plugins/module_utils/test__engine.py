@@ -6,6 +6,7 @@ import contextlib
 import dataclasses
 import functools
 import json
+import threading
 
 import pytest
 
@@ -33,6 +34,7 @@ class FakeNetlink:
         self.veth_spaces = {}   # host ifname -> the namespace (its dict) its peer lives in
         self.held = set()       # inodes of namespaces a process lives in (seen in /proc, netns_holders)
         self.hidden = set()     # inodes held by something /proc does not show (another process's open socket)
+        self.removing = threading.Lock()   # the engine removes namespace names on several threads
 
     # reading
     def host_routes(self):
@@ -124,6 +126,11 @@ class FakeNetlink:
 
     def remove_netns(self, name):
         """As the kernel does: a namespace nothing holds any more is destroyed, with both ends of its veths."""
+        with self.removing:
+            self.calls.append(("remove_netns", name, threading.current_thread().name))
+            self._remove_netns(name)
+
+    def _remove_netns(self, name):
         space = self.namespaces.pop("/run/netns/" + name, None)
         if space is None or any(other is space for other in self.namespaces.values()) or \
                 space["inode"] in self.held | self.hidden:
