@@ -240,7 +240,8 @@ class Engine:
         # the namespace names: a bridge must not leave its ports to the kernel's cleanup (_teardown).
         removals = [action for name in sorted(network_scope - set(new.networks))
                     for action in network_actions(planner, name)]
-        removals += [action for name in sorted(endpoint_scope - set(new.endpoints)) for action in planner.endpoint(name)]
+        removals += [action for name in sorted(endpoint_scope - set(new.endpoints))
+                     for action in planner.endpoint(name)]
         actions += sorted(removals, key=lambda action: action.op != "delete_link")
         for name in new.sharing_order(endpoint_scope & set(new.endpoints)):
             actions += planner.endpoint(name)
