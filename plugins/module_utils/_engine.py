@@ -226,7 +226,8 @@ class Engine:
     @staticmethod
     def _plan(old: State, new: State, view: HostView, fw_plan, network_scope, endpoint_scope,
               wanted: Dict[str, str]) -> List[Action]:
-        """Networks first, then sysctls and the firewall, endpoints, removed networks, leftovers, files."""
+        """Networks first, then sysctls and the firewall, removals (bridges and veths, then namespace names), the
+        other endpoints, leftovers, files, the wait for the kernel."""
         planner = Planner(old, new, view)
         actions: List[Action] = []
         for name in sorted(network_scope):
@@ -235,12 +236,15 @@ class Engine:
         actions += planner.sysctls(wanted)
         if fw_plan.changes:
             actions.append(Action("apply_firewall", {"plan": fw_plan}, "nftables: " + "; ".join(fw_plan.changes)))
-        removals = [action for name in sorted(endpoint_scope - set(new.endpoints)) for action in planner.endpoint(name)]
-        actions += sorted(removals, key=lambda action: action.op != "delete_link")   # veths first, in one batch
+        # Removed networks' bridges (delete_link alone) and the veths deleted explicitly first, in one batch, then
+        # the namespace names: a bridge must not leave its ports to the kernel's cleanup (_teardown).
+        removals = [action for name in sorted(network_scope - set(new.networks))
+                    for action in network_actions(planner, name)]
+        removals += [action for name in sorted(endpoint_scope - set(new.endpoints))
+                     for action in planner.endpoint(name)]
+        actions += sorted(removals, key=lambda action: action.op != "delete_link")
         for name in new.sharing_order(endpoint_scope & set(new.endpoints)):
             actions += planner.endpoint(name)
-        for name in sorted(network_scope - set(new.networks)):
-            actions += network_actions(planner, name)
         actions += planner.orphans()
         actions += planner.files()
         actions += planner.settle()   # last, so the kernel's cleanup runs while the rest is applied
@@ -362,16 +366,11 @@ class Engine:
         calls = self._calls()
         warnings: List[str] = []
         calls["wait_links_gone"] = lambda ifnames: warnings.extend(self._settle(ifnames))
-        for batch in _batches(actions):
-            try:
-                if len(batch) > 1:
-                    self.netlink.delete_links([action.kwargs["ifname"] for action in batch])
-                else:
-                    calls[batch[0].op](**batch[0].kwargs)
-            except KernelError:
-                raise
-            except OSError as exc:
-                raise KernelError("%s failed: %s" % ("; ".join(a.text for a in batch), exc)) from None
+        for batch in teardown.batches(actions):
+            if len(batch) > 1 and batch[0].op == "remove_netns":
+                teardown.remove_all(lambda action: teardown.applied(calls, [action]), batch)
+            else:
+                teardown.applied(calls, batch, self.netlink.delete_links)
         return warnings
 
     def _settle(self, ifnames: Sequence[str]) -> List[str]:
@@ -383,17 +382,3 @@ class Engine:
         return ["the kernel had not removed veths %s %.0f s after their namespaces' names went (something still "
                 "holds the namespace: a process's open file or socket in it); they were deleted in one batch instead"
                 % (", ".join(left), teardown.SETTLE_TIMEOUT)]
-
-
-def _batches(actions: Sequence[Action]) -> List[List[Action]]:
-    """The actions in order, each alone, but consecutive deletions of host links as one batch: the kernel then
-    waits for one RCU grace period for all of them instead of one per veth (tens of ms each)."""
-    batches: List[List[Action]] = []
-    for action in actions:
-        host_deletion = action.op == "delete_link" and action.kwargs.get("netns") is None
-        if host_deletion and batches and batches[-1][-1].op == "delete_link" and \
-                batches[-1][-1].kwargs.get("netns") is None:
-            batches[-1].append(action)
-        else:
-            batches.append([action])
-    return batches

@@ -92,8 +92,27 @@ def _write(path: str, text: str) -> None:
         os.close(directory)
 
 
+def dumps(data: dict) -> str:
+    """The store's text: a line per record (an endpoint, a network, ...) under its section, keys sorted, so that
+    `cat` and `diff` stay readable. Each line is one compact dump, which json's C encoder makes; an indented dump
+    goes through its Python encoder, about ten times slower (0.1 s per save at 500 endpoints)."""
+    lines = ["{"]
+    for number, key in enumerate(sorted(data)):
+        value, comma = data[key], "," if number < len(data) - 1 else ""
+        if isinstance(value, dict) and value:
+            records = sorted(value.items())
+            lines.append(" %s: {" % json.dumps(key))
+            lines += ["  %s: %s%s" % (json.dumps(name), json.dumps(record, sort_keys=True),
+                                      "," if index < len(records) - 1 else "")
+                      for index, (name, record) in enumerate(records)]
+            lines.append(" }" + comma)
+        else:
+            lines.append(" %s: %s%s" % (json.dumps(key), json.dumps(value, sort_keys=True), comma))
+    return "\n".join(lines + ["}"]) + "\n"
+
+
 def save(state: State, path: str = STATE_FILE) -> None:
-    _write(path, json.dumps(state.to_dict(), indent=1, sort_keys=True) + "\n")
+    _write(path, dumps(state.to_dict()))
 
 
 def migrate(legacy: str, path: str) -> bool:

@@ -15,19 +15,28 @@ living in it, another mount of it (`ip netns attach`, a runtime's bind mount). T
 (`kernel_removals`), the others are read from /proc (`netns_holders`); a namespace held by any of them keeps
 today's path (its veths deleted explicitly, in one batch). An open file or socket of another process in it is not
 seen: its veths are then deleted at the deadline.
+
+Order, so that the kernel's work overlaps ours instead of following it: the bridges of removed networks go first
+(a bridge takes its ports off itself in our request; left to the cleanup, each port costs the dying namespaces a
+grace period under the lock every link operation needs, and the unmounts behind it slow down tenfold), then the
+names, on a few threads (`remove_all`: each unmount waits for a grace period of its own, and threads share them),
+then the files and the state while the kernel destroys the namespaces; the wait comes last.
 """
 
 from __future__ import annotations
 
 import os
+import threading
 import time
 from dataclasses import dataclass
-from typing import Callable, Dict, Iterable, List, Set, Tuple
+from typing import Any, Callable, Dict, Iterable, List, Optional, Sequence, Set, Tuple
 
+from ansible_collections.linuxnet.containers.plugins.module_utils._errors import KernelError
 from ansible_collections.linuxnet.containers.plugins.module_utils._models import OWN_NAMESPACE_MODES, State, netns_path
 
 SETTLE_TIMEOUT = 30.0   # seconds the kernel gets to destroy released namespaces before we delete what is left
 POLL_FIRST, POLL_MAX = 0.005, 0.05   # seconds between two polls of the host's link names
+REMOVE_THREADS = 8   # namespace names unmounted at once
 Holders = Tuple[Set[int], Dict[int, Set[str]]]   # (nsfs inodes tasks live in, nsfs inode -> its mount points)
 
 
@@ -107,3 +116,71 @@ def wait_links_gone(host_links: Callable[[], Iterable[str]], ifnames: Iterable[s
             return left
         sleep(max(0.0, min(pause, deadline - clock())))
         pause = min(pause * 1.5, POLL_MAX)
+
+
+def remove_all(remove: Callable[[Any], None], names: Iterable[Any], threads: int = REMOVE_THREADS) -> None:
+    """`remove(name)` for every name (or action), on up to `threads` threads (the calls must be independent).
+    After a failure no further name is started; the failure of the earliest in `names` is raised, as one thread
+    would have."""
+    names = list(names)
+    if threads <= 1 or len(names) < 2:
+        for name in names:
+            remove(name)
+        return
+    todo = iter(enumerate(names))
+    failures: Dict[int, BaseException] = {}
+    lock = threading.Lock()
+
+    def work() -> None:
+        while True:
+            with lock:
+                item = None if failures else next(todo, None)
+            if item is None:
+                return
+            try:
+                remove(item[1])
+            except BaseException as exc:   # pylint: disable=broad-except   # raised again by the caller's thread
+                with lock:
+                    failures[item[0]] = exc
+
+    workers = [threading.Thread(target=work, name="linuxnet-remove-%d" % number, daemon=True)
+               for number in range(min(threads, len(names)))]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join()
+    if failures:
+        raise failures[min(failures)]
+
+
+def applied(calls: Dict[str, Callable[..., Any]], batch: Sequence[Any], delete_links=None) -> None:
+    """One action, or a batch of host link deletions in one request; an OSError names what failed."""
+    try:
+        if len(batch) > 1:
+            delete_links([action.kwargs["ifname"] for action in batch])
+        else:
+            calls[batch[0].op](**batch[0].kwargs)
+    except KernelError:
+        raise
+    except OSError as exc:
+        raise KernelError("%s failed: %s" % ("; ".join(a.text for a in batch), exc)) from None
+
+
+def _batchable(action: Any) -> Optional[str]:
+    if action.op == "delete_link" and action.kwargs.get("netns") is None:
+        return "delete_link"
+    return "remove_netns" if action.op == "remove_netns" else None
+
+
+def batches(actions: Sequence[Any]) -> List[List[Any]]:
+    """A plan's actions (_plan.Action) in order, each alone, but consecutive deletions of host links as one batch
+    (the kernel then waits for one RCU grace period for all of them instead of one per veth, tens of ms each), and
+    consecutive removals of namespace names as one (unmounted on a few threads: remove_all)."""
+    found: List[List[Any]] = []
+    for action in actions:
+        kind = _batchable(action)
+        if kind is not None and found and _batchable(found[-1][-1]) == kind:
+            found[-1].append(action)
+        else:
+            found.append([action])
+    return found

@@ -75,10 +75,11 @@ def test_one_task_builds_what_the_three_modules_build_and_converges(host):
     assert not run(host, NETWORKS, *NETS).changed
     assert not run(host, ENDPOINTS, *EPS).changed
     assert not run(host, PUBLISHED, *PUBS).changed
-    # state absent removes it all in one run, in a safe order
+    # state absent removes it all in one run, in a safe order: the bridges before the namespaces (_teardown)
     removed = apply(host, state="absent", networks=NETS, endpoints=EPS, published_ports=PUBS)
     ops = [a.op for a in removed.actions]
-    assert ops.index("apply_firewall") < ops.index("remove_netns") < ops.index("delete_link")
+    assert ops.index("apply_firewall") < ops.index("delete_link") < ops.index("remove_netns")
+    assert "delete_link" not in ops[ops.index("remove_netns"):]
     assert host.store.load().to_dict() == State().to_dict()
     assert not apply(host, state="absent", networks=NETS, endpoints=EPS, published_ports=PUBS).changed
 

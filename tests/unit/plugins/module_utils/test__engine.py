@@ -6,6 +6,8 @@ import contextlib
 import dataclasses
 import functools
 import json
+import threading
+import time
 
 import pytest
 
@@ -13,7 +15,7 @@ from ansible_collections.linuxnet.containers.plugins.module_utils import _cli as
 from ansible_collections.linuxnet.containers.plugins.module_utils import _limits as limits
 from ansible_collections.linuxnet.containers.plugins.module_utils import _teardown as teardown
 from ansible_collections.linuxnet.containers.plugins.module_utils._engine import Adapters, Engine
-from ansible_collections.linuxnet.containers.plugins.module_utils._errors import Conflict, InvalidOption
+from ansible_collections.linuxnet.containers.plugins.module_utils._errors import Conflict, InvalidOption, KernelError
 from ansible_collections.linuxnet.containers.plugins.module_utils._kinds import ENDPOINTS, NETWORKS, PUBLISHED
 from ansible_collections.linuxnet.containers.plugins.module_utils._models import State
 from ansible_collections.linuxnet.containers.plugins.module_utils._netlink import Link, NetnsView
@@ -33,6 +35,7 @@ class FakeNetlink:
         self.veth_spaces = {}   # host ifname -> the namespace (its dict) its peer lives in
         self.held = set()       # inodes of namespaces a process lives in (seen in /proc, netns_holders)
         self.hidden = set()     # inodes held by something /proc does not show (another process's open socket)
+        self.removing = threading.Lock()   # the engine removes namespace names on several threads
 
     # reading
     def host_routes(self):
@@ -124,6 +127,11 @@ class FakeNetlink:
 
     def remove_netns(self, name):
         """As the kernel does: a namespace nothing holds any more is destroyed, with both ends of its veths."""
+        with self.removing:
+            self.calls.append(("remove_netns", name, threading.current_thread().name))
+            self._remove_netns(name)
+
+    def _remove_netns(self, name):
         space = self.namespaces.pop("/run/netns/" + name, None)
         if space is None or any(other is space for other in self.namespaces.values()) or \
                 space["inode"] in self.held | self.hidden:
@@ -614,6 +622,54 @@ def test_a_teardown_leaves_the_veths_to_the_kernel_and_waits_for_them(host):
     assert any("the kernel removes veth lnv" in a.text for a in gone.actions) and not gone.warnings
     assert not [name for name in host.netlink.links if name.startswith("lnv")]
     assert not run(host, ENDPOINTS, {"name": "x", "state": "absent"}).changed
+
+
+def test_names_go_on_several_threads_after_the_veths_deleted_explicitly(host):
+    """A held namespace's veths are deleted (one batch) before any name goes; the names go on several threads."""
+    build(host)
+    many = [{"name": "n%d" % i, "network": "front"} for i in range(12)]
+    run(host, ENDPOINTS, *many)
+    held = host.netlink.netns_inode("/run/netns/n0")
+    host.netlink.held.add(held)
+    remove = host.netlink.remove_netns
+    host.netlink.remove_netns = lambda name: time.sleep(0.01) or remove(name)   # long enough for the others to start
+    host.netlink.calls.clear()
+    everything = [dict(item, state="absent") for item in many] + [{"name": "web", "state": "absent"},
+                                                                  {"name": "side", "state": "absent"}]
+    gone = run(host, ENDPOINTS, *everything)
+    ops = [a.op for a in gone.actions]
+    assert ops[-1] == "wait_links_gone" and ops.index("delete_link") < ops.index("remove_netns")
+    assert "delete_link" not in ops[ops.index("remove_netns"):]
+    removals = [call for call in host.netlink.calls if call[0] == "remove_netns"]
+    assert sorted(call[1] for call in removals) == sorted(["web", "side"] + ["n%d" % i for i in range(12)])
+    assert len({call[2] for call in removals}) > 1 and threading.current_thread().name not in {c[2] for c in removals}
+    assert not [name for name in host.netlink.links if name.startswith("lnv")] and not gone.warnings
+    assert not [p for p in host.netlink.namespaces if p.startswith("/run/netns/")]
+    assert not run(host, ENDPOINTS, *everything).changed
+
+
+def test_a_failed_name_removal_among_many_is_reported_exactly_and_the_next_run_finishes(host):
+    build(host)
+    many = [{"name": "n%d" % i, "network": "front"} for i in range(12)]
+    run(host, ENDPOINTS, *many)
+    remove = host.netlink.remove_netns
+
+    def busy(name):
+        if name == "n4":
+            raise KernelError("unmount /run/netns/n4: Device or resource busy", errno=16)
+        remove(name)
+
+    host.netlink.remove_netns = busy
+    everything = [dict(item, state="absent") for item in many]
+    with pytest.raises(KernelError, match="^unmount /run/netns/n4: Device or resource busy$"):
+        run(host, ENDPOINTS, *everything)
+    assert "n4" in host.store.data["pending"] and "/run/netns/n4" in host.netlink.namespaces
+    host.netlink.remove_netns = remove
+    again = run(host, ENDPOINTS, *everything)
+    assert "remove namespace name /run/netns/n4" in " ".join(a.text for a in again.actions)
+    assert not [p for p in host.netlink.namespaces if p.startswith("/run/netns/n")] and host.store.data["pending"] == {}
+    assert not [name for name in host.netlink.links if "endpoint=n" in (host.netlink.links[name].alias or "")]
+    assert not run(host, ENDPOINTS, *everything).changed
 
 
 def test_a_namespace_something_else_holds_has_its_veths_deleted_in_one_batch(host):

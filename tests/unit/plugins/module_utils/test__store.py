@@ -32,6 +32,22 @@ def test_save_and_load_round_trip_in_the_durable_file(tmp_path):
     assert not (tmp_path / "run" / "state.json").exists()
 
 
+def test_the_file_holds_a_line_per_record_and_loads_back_as_saved(tmp_path):
+    from ansible_collections.linuxnet.containers.plugins.module_utils._models import Endpoint
+    state = State(endpoints={name: Endpoint(name, "none") for name in ("web", "db")})
+    target = paths(tmp_path)
+    target.save(state)
+    text = (tmp_path / "var" / "state.json").read_text()
+    assert json.loads(text) == state.to_dict() and target.load().to_dict() == state.to_dict()
+    lines = text.splitlines()
+    assert lines[0] == "{" and lines[-1] == "}" and ' "endpoints": {' in lines
+    db, web = (next(line for line in lines if line.startswith('  "%s": {' % name)) for name in ("db", "web"))
+    assert lines.index(db) < lines.index(web) and json.loads(web.split(": ", 1)[1].rstrip(",")) == \
+        state.to_dict()["endpoints"]["web"]
+    for data in ({}, {"version": 1, "empty": {}, "list": [1, {"b": 2, "a": 1}]}, {"one": {"x": None}}):
+        assert json.loads(store.dumps(data)) == data
+
+
 def test_a_0_1_0_store_under_run_moves_once(tmp_path):
     (tmp_path / "run").mkdir()
     old = {"version": 1, "networks": {}, "endpoints": {}, "published": {}, "marker": 1}

@@ -2,9 +2,14 @@
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 """Which removed namespaces the kernel may clean up, what holds a namespace, and the bounded wait."""
 import os
+import threading
+
+import pytest
 
 from ansible_collections.linuxnet.containers.plugins.module_utils import _teardown as teardown
+from ansible_collections.linuxnet.containers.plugins.module_utils._errors import KernelError
 from ansible_collections.linuxnet.containers.plugins.module_utils._models import Endpoint, State
+from ansible_collections.linuxnet.containers.plugins.module_utils._plan import Action
 
 
 def state(*endpoints):
@@ -82,3 +87,48 @@ def test_the_wait_polls_names_and_returns_soon_after_the_kernels_last_batch():
     assert teardown.wait_links_gone(names, ["lnv1", "lnv2"], clock=lambda: now[0], sleep=sleep) == []
     assert 0.73 <= now[0] <= 0.73 + teardown.POLL_MAX
     assert polls[1] - polls[0] == teardown.POLL_FIRST and len(polls) < 40
+
+
+def test_names_are_removed_on_several_threads_and_each_once():
+    seen, threads = [], set()
+    started = threading.Barrier(3, timeout=5)   # passes only if three removals run at the same time
+
+    def remove(name):
+        if name in ("a", "b", "c"):
+            started.wait()
+        seen.append(name)
+        threads.add(threading.current_thread().name)
+
+    names = ["a", "b", "c"] + ["n%d" % i for i in range(40)]
+    teardown.remove_all(remove, names, threads=4)
+    assert sorted(seen) == sorted(names) and len(threads) > 1 and threading.current_thread().name not in threads
+    seen.clear()
+    teardown.remove_all(seen.append, ["x", "y"], threads=1)   # one thread: in order, on the caller's thread
+    assert seen == ["x", "y"]
+
+
+def test_the_earliest_failure_is_raised_and_no_name_starts_after_one():
+    seen = []
+
+    def remove(name):
+        seen.append(name)
+        if name in ("n3", "n5"):
+            raise KernelError("unmount /run/netns/%s: Device or resource busy" % name, errno=16)
+
+    names = ["n%d" % i for i in range(200)]
+    with pytest.raises(KernelError, match=r"^unmount /run/netns/n3: Device or resource busy$"):
+        teardown.remove_all(remove, names, threads=4)
+    assert {"n0", "n1", "n2", "n3"} <= set(seen) and len(seen) < 20   # the names before it were all tried
+
+
+def test_host_link_deletions_and_name_removals_come_in_batches():
+    def act(op, **kwargs):
+        return Action(op, kwargs, op)
+
+    plan = [act("apply_firewall"), act("delete_link", ifname="br", netns=None),
+            act("delete_link", ifname="v1", netns=None),
+            act("delete_link", ifname="eth0", netns="/run/netns/a"), act("remove_netns", name="a"),
+            act("remove_netns", name="b"), act("remove_endpoint_dir", name="a"), act("remove_netns", name="c")]
+    assert [[a.op for a in batch] for batch in teardown.batches(plan)] == [
+        ["apply_firewall"], ["delete_link", "delete_link"], ["delete_link"], ["remove_netns", "remove_netns"],
+        ["remove_endpoint_dir"], ["remove_netns"]]
