@@ -109,7 +109,7 @@ def test_an_entry_we_may_not_trust_is_compiled_again(cache, tmp_path, monkeypatc
     assert codecache.load(path) is not None     # written again, whole and private
 
 
-def test_a_directory_others_may_write_is_not_used(tmp_path):
+def test_a_directory_others_may_write_is_not_used(tmp_path, monkeypatch):
     shared = tmp_path / "shared"
     shared.mkdir()
     os.chmod(str(shared), 0o777)
@@ -122,10 +122,12 @@ def test_a_directory_others_may_write_is_not_used(tmp_path):
     os.symlink(str(target), str(tmp_path / "link"))
     assert not codecache.usable_dir(str(tmp_path / "link"))
     archive = make_zip(tmp_path / "one.zip", "VALUE = 1\n")
+    monkeypatch.delenv(codecache.SWITCH, raising=False)
     assert codecache.install(zipimport.zipimporter(archive + "/" + PACKAGE + "/"), str(shared)) is None
 
 
 def test_install_acts_only_for_a_zip_and_can_be_switched_off(tmp_path, monkeypatch):
+    monkeypatch.delenv(codecache.SWITCH, raising=False)
     directory = str(tmp_path / "cache")
     plain = importlib.machinery.SourceFileLoader("x", codecache.__file__)
     assert codecache.install(plain, directory) is None
