@@ -113,6 +113,8 @@ result:
   sample: 172.18.0.2
 """
 
+# _codecache first: it keeps the compiled code of the module_utils imported after it (see its docstring)
+from ansible_collections.linuxnet.containers.plugins.module_utils import _codecache  # noqa: F401 pylint: disable=unused-import
 from ansible_collections.linuxnet.containers.plugins.module_utils._facts import run_info_module
 
 OPTIONS = dict(

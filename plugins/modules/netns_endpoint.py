@@ -298,6 +298,8 @@ collected:
   elements: str
 """
 
+# _codecache first: it keeps the compiled code of the module_utils imported after it (see its docstring)
+from ansible_collections.linuxnet.containers.plugins.module_utils import _codecache  # noqa: F401 pylint: disable=unused-import
 from ansible_collections.linuxnet.containers.plugins.module_utils._batch import run_batch_module
 from ansible_collections.linuxnet.containers.plugins.module_utils._kinds import ENDPOINTS
 from ansible_collections.linuxnet.containers.plugins.module_utils._options import ENDPOINT_OPTIONS

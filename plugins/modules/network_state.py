@@ -166,6 +166,8 @@ collected:
   elements: str
 """
 
+# _codecache first: it keeps the compiled code of the module_utils imported after it (see its docstring)
+from ansible_collections.linuxnet.containers.plugins.module_utils import _codecache  # noqa: F401 pylint: disable=unused-import
 from ansible_collections.linuxnet.containers.plugins.module_utils._compose import run_state_module
 
 

@@ -171,6 +171,8 @@ sysctls:
   type: dict
 """
 
+# _codecache first: it keeps the compiled code of the module_utils imported after it (see its docstring)
+from ansible_collections.linuxnet.containers.plugins.module_utils import _codecache  # noqa: F401 pylint: disable=unused-import
 from ansible_collections.linuxnet.containers.plugins.module_utils._batch import run_batch_module
 from ansible_collections.linuxnet.containers.plugins.module_utils._kinds import PUBLISHED
 from ansible_collections.linuxnet.containers.plugins.module_utils._options import PUBLISH_OPTIONS

@@ -98,6 +98,8 @@ import sys
 
 from ansible.module_utils.basic import AnsibleModule
 
+# _codecache first: it keeps the compiled code of the module_utils imported after it (see its docstring)
+from ansible_collections.linuxnet.containers.plugins.module_utils import _codecache  # noqa: F401 pylint: disable=unused-import
 from ansible_collections.linuxnet.containers.plugins.module_utils import _service as service
 
 

@@ -2,7 +2,12 @@
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 """Stand-ins for the netlink messages _rtnl_codec decodes (header fields by key, attributes through get_attr()),
 shared by the tests of the netlink adapter's modules."""
+import os
+
 import pytest
+
+# No unit test may keep compiled code in the host's /var/cache (a module imported from a zip would): see _codecache.
+os.environ["LINUXNET_CONTAINERS_CODE_CACHE"] = "off"
 
 
 class Message(dict):
