@@ -20,6 +20,7 @@ import time
 
 from ansible_collections.linuxnet.containers.plugins.module_utils._errors import Conflict, LinuxnetError
 from ansible_collections.linuxnet.containers.plugins.module_utils._models import State
+from ansible_collections.linuxnet.containers.plugins.module_utils._text import read_text
 
 STATE_DIR = "/var/lib/linuxnet-containers"
 STATE_FILE = STATE_DIR + "/state.json"
@@ -65,14 +66,12 @@ class HostLock:
 
 def load(path: str = STATE_FILE) -> State:
     try:
-        with open(path, "rb") as handle:   # bytes, decoded at once: no text layer over a file of 500 endpoints
-            data = json.loads(handle.read().decode("utf-8"))
-    except FileNotFoundError:
-        return State()
-    except ValueError as exc:
+        text = read_text(path)
+        data = json.loads(text) if text is not None else None
+    except ValueError as exc:   # not JSON, or not UTF-8
         raise LinuxnetError("state file %s is corrupt (%s); restore it from a backup, or move it away and "
                             "re-run the playbook to rebuild it" % (path, exc)) from None
-    return State.from_dict(data)
+    return State() if text is None else State.from_dict(data)
 
 
 def _write(path: str, text: str) -> None:
