@@ -41,7 +41,7 @@ def test_modules_keep_their_compiled_code_and_rebuild_a_spoiled_entry(sandbox):
     assert any(name.startswith("code-_engine-") for name in names)
     assert any(name.startswith("code-_batch-") for name in names)
     assert not any(name.startswith("code-_codecache-") for name in names)   # the one that installs the finder
-    assert {mode for mode, _, _ in kept["entries"].values()} == {"0o600"}
+    assert {entry[0] for entry in kept["entries"].values()} == {"0o600"}
 
     spoiled = os.path.join(CACHE, [name for name in names if name.startswith("code-_engine-")][0])
     sandbox.run(["sh", "-c", 'printf "not code" > "$1"', "sh", spoiled])
