@@ -5,6 +5,7 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import ipaddress
 from typing import Callable, Iterable, Iterator, Optional, Tuple
@@ -14,6 +15,12 @@ from ansible_collections.linuxnet.containers.plugins.module_utils._errors import
 IFNAMSIZ = 15
 BRIDGE_PREFIX = "lnc-"
 VETH_PREFIX = "lnv"
+
+
+@functools.lru_cache(maxsize=256)
+def subnet(cidr: str):
+    """A network's subnet (IPv4 or IPv6) parsed once per run, for all its endpoints (the resolver and planner)."""
+    return ipaddress.ip_network(cidr)
 
 
 def default_pools() -> Iterator[ipaddress.IPv4Network]:

@@ -9,11 +9,10 @@ plan has actions, and an action is only planned when the host differs from the s
 
 from __future__ import annotations
 
-import functools
-import ipaddress
 from dataclasses import dataclass, field
 from typing import Any, Dict, List, Optional, Set
 
+from ansible_collections.linuxnet.containers.plugins.module_utils import _ipam as ipam
 from ansible_collections.linuxnet.containers.plugins.module_utils import _plan6 as plan6
 from ansible_collections.linuxnet.containers.plugins.module_utils._desired import route_localnet_key
 from ansible_collections.linuxnet.containers.plugins.module_utils._errors import Conflict
@@ -76,12 +75,7 @@ def marked_network(alias: Optional[str]) -> Optional[str]:
 
 
 def prefixed(address: str, subnet: str) -> str:
-    return "%s/%d" % (address, _prefixlen(subnet))
-
-
-@functools.lru_cache(maxsize=256)
-def _prefixlen(subnet: str) -> int:
-    return ipaddress.IPv4Network(subnet).prefixlen
+    return "%s/%d" % (address, ipam.subnet(subnet).prefixlen)
 
 
 class Planner:

@@ -10,7 +10,6 @@ each returns a `Resolution`: the next state and the names of the objects the req
 
 from __future__ import annotations
 
-import functools
 import ipaddress
 from dataclasses import dataclass, field
 from typing import Callable, Dict, List, Optional, Sequence
@@ -275,7 +274,7 @@ def _static_claims(state: State, specs: Sequence[EndpointSpec], where: Dict[str,
             if not network.enable_ipv4:
                 raise InvalidOption(field_name, "network %s is IPv6-only (enable_ipv4 is false)" % network.name,
                                     "drop ipv4_address, or use ipv6_address")
-            if ipaddress.IPv4Address(address) not in _subnet(network.subnet):
+            if ipaddress.IPv4Address(address) not in ipam.subnet(network.subnet):
                 raise InvalidOption(field_name, "%s is outside subnet %s of network %s"
                                     % (address, network.subnet, network.name),
                                     "pick an address inside the subnet")
@@ -293,12 +292,6 @@ def _static_claims(state: State, specs: Sequence[EndpointSpec], where: Dict[str,
                                     "pick another address or remove endpoint %s first" % holder)
             claims[(network.name, address)] = spec.name
     return claims
-
-
-@functools.lru_cache(maxsize=256)
-def _subnet(cidr: str):
-    """A network's parsed subnet, once per run for all its endpoints."""
-    return ipaddress.ip_network(cidr)
 
 
 def _resolve_endpoint(state: State, old: Optional[Endpoint], spec: EndpointSpec, in_use: tuple,
@@ -341,10 +334,10 @@ def _kept_or_allocated(old: Optional[Endpoint], network: Network, in_use: tuple,
     kept = previous and (previous.ipv4_address if family == 4 else previous.ipv6_address)
     if family == 6:
         if kept and not usage.taken(network, 6, kept, claims, me) and \
-                ipaddress.IPv6Address(kept) in _subnet(network.ipv6_subnet):
+                ipaddress.IPv6Address(kept) in ipam.subnet(network.ipv6_subnet):
             return kept
         return usage.allocate(network, 6, claims, me)
     if kept and not usage.taken(network, 4, kept, claims, me) and \
-            ipaddress.IPv4Address(kept) in _subnet(network.subnet):
+            ipaddress.IPv4Address(kept) in ipam.subnet(network.subnet):
         return kept
     return usage.allocate(network, 4, claims, me)
