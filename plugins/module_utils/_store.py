@@ -67,11 +67,13 @@ class HostLock:
 def load(path: str = STATE_FILE) -> State:
     try:
         text = read_text(path)
-        data = json.loads(text) if text is not None else None
+        if text is None:
+            return State()
+        data = json.loads(text)
     except ValueError as exc:   # not JSON, or not UTF-8
         raise LinuxnetError("state file %s is corrupt (%s); restore it from a backup, or move it away and "
                             "re-run the playbook to rebuild it" % (path, exc)) from None
-    return State() if text is None else State.from_dict(data)
+    return State.from_dict(data)
 
 
 def _write(path: str, text: str) -> None:
