@@ -16,6 +16,7 @@ from typing import Dict, List, Tuple
 
 from ansible.module_utils.basic import AnsibleModule
 
+from ansible_collections.linuxnet.containers.plugins.module_utils._codecache import imports_done
 from ansible_collections.linuxnet.containers.plugins.module_utils._engine import Engine
 from ansible_collections.linuxnet.containers.plugins.module_utils._errors import InvalidOption
 from ansible_collections.linuxnet.containers.plugins.module_utils._exit import exit_plain, fail
@@ -71,6 +72,7 @@ def specs_from(kind: Kind, items: List[Tuple[dict, str]]) -> Tuple[list, Dict[st
 
 def run_batch_module(kind: Kind, options: dict) -> None:
     """The whole main() of a module that manages objects of `kind`, in a single and a batch form."""
+    imports_done()
     module = AnsibleModule(argument_spec=batch_argument_spec(options, kind.batch_key, kind.key),
                            mutually_exclusive=[(kind.key, kind.batch_key)],
                            required_one_of=[(kind.key, kind.batch_key)], supports_check_mode=True)

@@ -14,10 +14,14 @@ CACHE_DIR is used only when it is a directory that belongs to the user the modul
 write; each entry must also belong to that user and carry a checksum of its bytes, so a torn or foreign file is
 compiled again instead of being run. It holds no state: removing it costs one slower run. The environment variable
 LINUXNET_CONTAINERS_CODE_CACHE=off (in a task's `environment`) turns it off. Standard library only.
+
+`imports_done()`, which a module's runner calls before it parses its arguments, moves what the imports made out of
+the garbage collector's way (see there).
 """
 
 from __future__ import annotations
 
+import gc
 import hashlib
 import importlib.abc
 import importlib.util
@@ -174,6 +178,15 @@ def install(loader=None, directory: str = CACHE_DIR) -> Optional[CodeCache]:
     finder = CodeCache(loader, PACKAGE, directory)
     sys.meta_path.insert(0, finder)
     return finder
+
+
+def imports_done(loader=None) -> None:
+    """The module's code is loaded. Objects made by imports (functions, classes, code) live until the process
+    exits, yet the full collection that a large run's allocations trigger walks all of them: about 0.05 s at
+    500 endpoints. Freezing them leaves the collector the run's own objects. Only when this file came from Ansible's
+    zip, that is in a module process that ends with the task; a test process keeps its collector as it is."""
+    if isinstance(__loader__ if loader is None else loader, zipimport.zipimporter):
+        gc.freeze()
 
 
 install()

@@ -31,6 +31,7 @@ from ansible_collections.linuxnet.containers.plugins.module_utils._batch import 
     finish,
     specs_from,
 )
+from ansible_collections.linuxnet.containers.plugins.module_utils._codecache import imports_done
 from ansible_collections.linuxnet.containers.plugins.module_utils._engine import Engine
 from ansible_collections.linuxnet.containers.plugins.module_utils._errors import UnknownReference
 from ansible_collections.linuxnet.containers.plugins.module_utils._kinds import ENDPOINTS, NETWORKS, PUBLISHED, Kind
@@ -221,6 +222,7 @@ class Composite:
 
 def run_state_module() -> None:
     """The whole main() of network_state."""
+    imports_done()
     module = AnsibleModule(argument_spec=argument_spec(), supports_check_mode=True,
                            required_one_of=[tuple(part.list_key for part in PARTS)])
     try:

@@ -26,6 +26,7 @@ from ansible_collections.linuxnet.containers.plugins.module_utils import _limits
 from ansible_collections.linuxnet.containers.plugins.module_utils import _restore as restore
 from ansible_collections.linuxnet.containers.plugins.module_utils import _sockets as sockets
 from ansible_collections.linuxnet.containers.plugins.module_utils import _teardown as teardown
+from ansible_collections.linuxnet.containers.plugins.module_utils._apply import apply
 from ansible_collections.linuxnet.containers.plugins.module_utils._desired import (
     IPV6_FORWARD,
     desired_sysctls,
@@ -314,8 +315,8 @@ class Engine:
             links=links,
             namespaces=namespaces,
             inodes={path: self.netlink.netns_inode(path) for path in sorted(sources)},
-            files={name: self.adapters.files.read_endpoint_files(name)
-                   for name in file_scope(old, new, endpoint_scope)},
+            files={name: self.adapters.files.read_endpoint_files(name, contents=name in new.endpoints)
+                   for name in file_scope(old, new, endpoint_scope)},   # a removed one's only go
             sysctls={key: self._sysctl(key) for key in wanted},
             host_resolv_conf=self.adapters.files.host_resolv_conf(),
             vxlans=self.netlink.vxlan_views(vxlans) if vxlans else {},
@@ -366,11 +367,7 @@ class Engine:
         calls = self._calls()
         warnings: List[str] = []
         calls["wait_links_gone"] = lambda ifnames: warnings.extend(self._settle(ifnames))
-        for batch in teardown.batches(actions):
-            if len(batch) > 1 and batch[0].op == "remove_netns":
-                teardown.remove_all(lambda action: teardown.applied(calls, [action]), batch)
-            else:
-                teardown.applied(calls, batch, self.netlink.delete_links)
+        apply(calls, actions, self.netlink.delete_links)
         return warnings
 
     def _settle(self, ifnames: Sequence[str]) -> List[str]:

@@ -21,6 +21,7 @@ from typing import Callable, List, Optional
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.linuxnet.containers.plugins.module_utils import _netns as netns
+from ansible_collections.linuxnet.containers.plugins.module_utils._codecache import imports_done
 from ansible_collections.linuxnet.containers.plugins.module_utils._exit import exit_plain, fail
 from ansible_collections.linuxnet.containers.plugins.module_utils._models import NETNS_DIR, State, netns_path
 from ansible_collections.linuxnet.containers.plugins.module_utils._query import compile_query, run_query
@@ -95,6 +96,7 @@ def foreign_namespaces(netlink, state: State) -> List[dict]:
 
 def run_info_module(options: dict) -> None:
     """The whole main() of container_network_info."""
+    imports_done()
     module = AnsibleModule(argument_spec=options, supports_check_mode=True)
     try:
         if module.params["query"] is not None:

@@ -93,12 +93,16 @@ def render_hosts(entries: Iterable[Tuple[str, Iterable[str]]]) -> str:
     return render_hosts_lines([hosts_line(address, names) for address, names in entries])
 
 
-def read_endpoint_files(name: str) -> Dict[str, str]:
+def read_endpoint_files(name: str, contents: bool = True) -> Dict[str, Optional[str]]:
+    """The endpoint's files by name, with their text; with `contents` false, which files there are (each None):
+    all a removed endpoint's directory needs to know."""
     directory = endpoint_dir(name)
     try:
         entries = sorted(os.listdir(directory))
     except FileNotFoundError:
         return {}
+    if not contents:
+        return dict.fromkeys(entries)
     return {entry: read_text(os.path.join(directory, entry)) or "" for entry in entries}
 
 

@@ -29,9 +29,8 @@ import os
 import threading
 import time
 from dataclasses import dataclass
-from typing import Any, Callable, Dict, Iterable, List, Optional, Sequence, Set, Tuple
+from typing import Any, Callable, Dict, Iterable, List, Set, Tuple
 
-from ansible_collections.linuxnet.containers.plugins.module_utils._errors import KernelError
 from ansible_collections.linuxnet.containers.plugins.module_utils._models import OWN_NAMESPACE_MODES, State, netns_path
 
 SETTLE_TIMEOUT = 30.0   # seconds the kernel gets to destroy released namespaces before we delete what is left
@@ -151,36 +150,3 @@ def remove_all(remove: Callable[[Any], None], names: Iterable[Any], threads: int
         worker.join()
     if failures:
         raise failures[min(failures)]
-
-
-def applied(calls: Dict[str, Callable[..., Any]], batch: Sequence[Any], delete_links=None) -> None:
-    """One action, or a batch of host link deletions in one request; an OSError names what failed."""
-    try:
-        if len(batch) > 1:
-            delete_links([action.kwargs["ifname"] for action in batch])
-        else:
-            calls[batch[0].op](**batch[0].kwargs)
-    except KernelError:
-        raise
-    except OSError as exc:
-        raise KernelError("%s failed: %s" % ("; ".join(a.text for a in batch), exc)) from None
-
-
-def _batchable(action: Any) -> Optional[str]:
-    if action.op == "delete_link" and action.kwargs.get("netns") is None:
-        return "delete_link"
-    return "remove_netns" if action.op == "remove_netns" else None
-
-
-def batches(actions: Sequence[Any]) -> List[List[Any]]:
-    """A plan's actions (_plan.Action) in order, each alone, but consecutive deletions of host links as one batch
-    (the kernel then waits for one RCU grace period for all of them instead of one per veth, tens of ms each), and
-    consecutive removals of namespace names as one (unmounted on a few threads: remove_all)."""
-    found: List[List[Any]] = []
-    for action in actions:
-        kind = _batchable(action)
-        if kind is not None and found and _batchable(found[-1][-1]) == kind:
-            found[-1].append(action)
-        else:
-            found.append([action])
-    return found

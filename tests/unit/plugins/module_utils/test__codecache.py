@@ -144,6 +144,17 @@ def test_install_acts_only_for_a_zip_and_can_be_switched_off(tmp_path, monkeypat
         sys.meta_path.remove(finder)
 
 
+def test_imports_done_freezes_the_collector_only_in_a_module_process(tmp_path, monkeypatch):
+    frozen = []
+    monkeypatch.setattr(codecache.gc, "freeze", lambda: frozen.append(True))
+    codecache.imports_done()   # imported from a file, as in this test process
+    codecache.imports_done(importlib.machinery.SourceFileLoader("x", codecache.__file__))
+    assert not frozen
+    archive = make_zip(tmp_path / "one.zip", "VALUE = 1\n")
+    codecache.imports_done(zipimport.zipimporter(archive + "/" + PACKAGE + "/"))
+    assert frozen == [True]
+
+
 def test_other_names_are_left_to_python(tmp_path):
     archive = make_zip(tmp_path / "one.zip", "VALUE = 1\n")
     finder = codecache.CodeCache(zipimport.zipimporter(archive + "/" + PACKAGE + "/"), PACKAGE + ".", str(tmp_path))

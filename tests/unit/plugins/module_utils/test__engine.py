@@ -236,9 +236,10 @@ class FakeFiles:
     def __init__(self):
         self.files = {}   # path -> content
 
-    def read_endpoint_files(self, name):
+    def read_endpoint_files(self, name, contents=True):
         prefix = "/etc/netns/%s/" % name
-        return {path[len(prefix):]: text for path, text in self.files.items() if path.startswith(prefix)}
+        return {path[len(prefix):]: text if contents else None
+                for path, text in self.files.items() if path.startswith(prefix)}
 
     def write_text(self, path, content):
         self.files[path] = content
@@ -590,7 +591,7 @@ def test_a_network_run_that_changes_nothing_reads_no_endpoint(host):
     build(host)
     host.netlink.calls.clear()
     reads = []
-    host.files.read_endpoint_files = lambda name: reads.append(name) or {}
+    host.files.read_endpoint_files = lambda name, contents=True: reads.append(name) or {}
     again = run(host, NETWORKS, {"name": "front", "subnet": "172.20.0.0/24"})
     assert not again.changed and reads == []
     assert not [call for call in host.netlink.calls if call[0] == "netns_view"]
@@ -614,10 +615,14 @@ def test_a_teardown_leaves_the_veths_to_the_kernel_and_waits_for_them(host):
     build(host)
     run(host, ENDPOINTS, {"name": "a", "network": "front"}, {"name": "b", "network": "front"})
     host.netlink.calls.clear()
+    reads, read = [], host.files.read_endpoint_files
+    host.files.read_endpoint_files = lambda name, contents=True: reads.append((name, contents)) or read(name, contents)
     gone = run(host, ENDPOINTS, {"name": "a", "state": "absent"}, {"name": "b", "state": "absent"},
                {"name": "web", "state": "absent"}, {"name": "side", "state": "absent"})
     ops = [a.op for a in gone.actions]
     assert "delete_link" not in ops and ops.count("remove_netns") == 4 and ops[-1] == "wait_links_gone"
+    assert sorted(reads) == [(name, False) for name in ("a", "b", "side", "web")]   # which files, not their text
+    assert ops.count("remove_endpoint_dir") == 4 and not host.files.files
     assert not [call for call in host.netlink.calls if call[0] in ("delete_links", "netns_view")]
     assert any("the kernel removes veth lnv" in a.text for a in gone.actions) and not gone.warnings
     assert not [name for name in host.netlink.links if name.startswith("lnv")]

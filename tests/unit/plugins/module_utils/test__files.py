@@ -28,3 +28,5 @@ def test_an_endpoints_files_are_read_by_name(tmp_path, monkeypatch):
     (tmp_path / "web" / "resolv.conf").write_text("nameserver 10.0.0.1\n")
     (tmp_path / "web" / "hosts").write_text("")
     assert files.read_endpoint_files("web") == {"hosts": "", "resolv.conf": "nameserver 10.0.0.1\n"}
+    (tmp_path / "web" / "garbled").write_bytes(b"\xff\xfe")   # its text would not decode: it is not read
+    assert files.read_endpoint_files("web", contents=False) == {"garbled": None, "hosts": None, "resolv.conf": None}

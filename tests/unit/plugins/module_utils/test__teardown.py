@@ -9,7 +9,6 @@ import pytest
 from ansible_collections.linuxnet.containers.plugins.module_utils import _teardown as teardown
 from ansible_collections.linuxnet.containers.plugins.module_utils._errors import KernelError
 from ansible_collections.linuxnet.containers.plugins.module_utils._models import Endpoint, State
-from ansible_collections.linuxnet.containers.plugins.module_utils._plan import Action
 
 
 def state(*endpoints):
@@ -119,16 +118,3 @@ def test_the_earliest_failure_is_raised_and_no_name_starts_after_one():
     with pytest.raises(KernelError, match=r"^unmount /run/netns/n3: Device or resource busy$"):
         teardown.remove_all(remove, names, threads=4)
     assert {"n0", "n1", "n2", "n3"} <= set(seen) and len(seen) < 20   # the names before it were all tried
-
-
-def test_host_link_deletions_and_name_removals_come_in_batches():
-    def act(op, **kwargs):
-        return Action(op, kwargs, op)
-
-    plan = [act("apply_firewall"), act("delete_link", ifname="br", netns=None),
-            act("delete_link", ifname="v1", netns=None),
-            act("delete_link", ifname="eth0", netns="/run/netns/a"), act("remove_netns", name="a"),
-            act("remove_netns", name="b"), act("remove_endpoint_dir", name="a"), act("remove_netns", name="c")]
-    assert [[a.op for a in batch] for batch in teardown.batches(plan)] == [
-        ["apply_firewall"], ["delete_link", "delete_link"], ["delete_link"], ["remove_netns", "remove_netns"],
-        ["remove_endpoint_dir"], ["remove_netns"]]
