@@ -19,6 +19,7 @@ import datetime
 import json
 import os
 import platform
+import statistics
 import subprocess
 import sys
 import time
@@ -48,7 +49,7 @@ NETWORK_PLAY = """- hosts: localhost
 ONETASK_CHECK_PLAY = c.ONETASK_PLAY.replace("  gather_facts: false\n", "  gather_facts: false\n  check_mode: true\n", 1)
 PHASES = ("setup", "rerun", "check", "network", "rerun_onetask", "check_onetask", "info", "teardown")
 ONETASK_PHASES = [("setup", c.ONETASK_PLAY), ("rerun_onetask", c.ONETASK_PLAY), ("check_onetask", ONETASK_CHECK_PLAY),
-                  ("teardown", c.ONETASK_PLAY)]
+                  ("floor", c.FLOOR_PLAY), ("teardown", c.ONETASK_PLAY)]
 SECOND_NETWORK = {"name": "bench2", "subnet": "172.21.0.0/16", "gateway": "172.21.0.1"}
 
 
@@ -152,6 +153,10 @@ def rows(results):
              "within 2x the lower bound", _teardown(mid), "s"),
             ("the lower bound's teardown of N = %d, its whole process (in this run)" % mid["n"], "(reference)",
              lower.get("teardown"), "s"),
+            ("the lower bound's no-op re-run of N = %d, its whole process (in this run)" % mid["n"], "(reference)",
+             lower.get("rerun"), "s"),
+            ("Ansible's own cost of one task: an `ansible.builtin.ping` task in a play with the N = %d variables "
+             "(median of three)" % mid["n"], "(reference)", _floor(mid), "s"),
         ]
     if spread:
         out += [
@@ -162,6 +167,13 @@ def rows(results):
             ("%d endpoints on two networks: teardown" % spread["n"], "nothing left", _teardown(spread), "s"),
         ]
     return out
+
+
+def _floor(run):
+    entry = run.get("floor")
+    if not entry or entry.get("error") or not entry["tasks"]:
+        return None
+    return statistics.median(t["seconds"] for t in entry["tasks"])
 
 
 def _per_endpoint(seconds, count):
