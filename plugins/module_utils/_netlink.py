@@ -40,14 +40,13 @@ from ansible_collections.linuxnet.containers.plugins.module_utils._netlink_base 
 from ansible_collections.linuxnet.containers.plugins.module_utils._netlink_parse import (
     Link,
     NetnsView,
-    addresses_by_index,
     attr,
     bridge_mac,
     broadcast_of,
     default_route,
     ipv6_conf,
     linkinfo,
-    links_from,
+    links_with_addresses,
     main_table_destinations,
     port_flag,
     route_localnet,
@@ -95,8 +94,7 @@ class Netlink(Netlink6):
         names = self._indexes.setdefault(self._host, {})
         names.update((m.get_attr("IFLA_IFNAME"), m["index"]) for m in messages)
         addresses = self._addresses_of([m["index"] for m in messages])
-        links = links_from(messages, addresses_by_index(m for m in addresses if m["family"] == socket.AF_INET),
-                           addresses_by_index(m for m in addresses if m["family"] == socket.AF_INET6))
+        links = links_with_addresses(messages, addresses)
         for message in messages:
             link = links[message.get_attr("IFLA_IFNAME")]
             if link.kind == "bridge":

@@ -18,8 +18,7 @@ from ansible_collections.linuxnet.containers.plugins.module_utils._errors import
 from ansible_collections.linuxnet.containers.plugins.module_utils._netlink_parse import (
     MAIN_TABLE,
     Link,
-    addresses_by_index,
-    links_from,
+    links_with_addresses,
     route_table,
     split_cidr,
 )
@@ -210,9 +209,7 @@ class NetlinkBase:
         ipr = ipr or self._ipr(path)
         messages = self._dump_links(path, what, ipr)
         addresses = ipr.dump(what, codec.RTM_GETADDR, codec.ifaddrmsg(socket.AF_UNSPEC), keep=read_address)
-        return messages, links_from(
-            messages, addresses_by_index(m for m in addresses if m["family"] == socket.AF_INET),
-            addresses_by_index(m for m in addresses if m["family"] == socket.AF_INET6))
+        return messages, links_with_addresses(messages, addresses)
 
 
 def read_address(fields: Dict[str, int]) -> bool:

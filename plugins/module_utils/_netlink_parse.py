@@ -137,6 +137,13 @@ def links_from(messages: Iterable, addresses: Dict[int, Tuple[str, ...]],
     return links
 
 
+def links_with_addresses(messages: Iterable, addresses: Iterable) -> Dict[str, Link]:
+    """Link records from a link dump and an address dump of both families, split into IPv4 and IPv6."""
+    addresses = list(addresses)
+    return links_from(messages, addresses_by_index(m for m in addresses if m["family"] == socket.AF_INET),
+                      addresses_by_index(m for m in addresses if m["family"] == socket.AF_INET6))
+
+
 def _cidr_key(cidr: str):
     interface = ipaddress.ip_interface(cidr)
     return int(interface.ip), interface.network.prefixlen

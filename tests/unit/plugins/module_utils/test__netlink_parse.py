@@ -10,6 +10,7 @@ from ansible_collections.linuxnet.containers.plugins.module_utils._netlink_parse
     broadcast_of,
     default_route,
     links_from,
+    links_with_addresses,
     main_table_destinations,
     split_cidr,
 )
@@ -58,6 +59,16 @@ def test_links_read_kind_master_port_flags_alias_and_sorted_addresses(message, l
         (None, True, False, None)
     assert (links["lo"].kind, links["lo"].mtu, links["lo"].index) == (None, 65536, 1)
     assert (links["tun0"].mac, links["tun0"].mtu, links["tun0"].addresses) == ("", 0, ())
+
+
+def test_one_address_dump_of_both_families_is_split_by_family(message, link_message):
+    messages = [link_message(2, "br0", kind="bridge")]
+    addresses = [message({"IFA_ADDRESS": "fd00::1"}, index=2, prefixlen=64, family=10),
+                 message({"IFA_LOCAL": "172.31.0.1", "IFA_ADDRESS": "172.31.0.1"}, index=2, prefixlen=24, family=2),
+                 message({"IFA_ADDRESS": "fd00::2"}, index=2, prefixlen=64, family=10)]
+    link = links_with_addresses(iter(messages), iter(addresses))["br0"]
+    assert link.addresses == ("172.31.0.1/24",)
+    assert link.addresses6 == ("fd00::1/64", "fd00::2/64")
 
 
 def test_host_routes_are_the_main_table_without_default_unique_and_sorted(route):
