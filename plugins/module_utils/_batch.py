@@ -79,7 +79,7 @@ def run_batch_module(kind: Kind, options: dict) -> None:
     try:
         items, exclusive = batch_items(module.params, options, kind.batch_key)
         specs, where = specs_from(kind, items)
-        with Engine.open(module_runner(module), module.check_mode) as engine:
+        with Engine.open(module_runner(module), module.check_mode, module._diff) as engine:
             outcome = engine.reconcile(kind, specs, exclusive, where)
     except Exception as exc:  # pylint: disable=broad-except
         fail(module, exc)

@@ -227,7 +227,7 @@ def run_state_module() -> None:
                            required_one_of=[tuple(part.list_key for part in PARTS)])
     try:
         request = parse_request(module.params)
-        with Engine.open(module_runner(module), module.check_mode) as engine:
+        with Engine.open(module_runner(module), module.check_mode, module._diff) as engine:
             outcome = engine.reconcile(Composite(request), [request], request.exclusive, {})
     except Exception as exc:  # pylint: disable=broad-except
         fail(module, exc)

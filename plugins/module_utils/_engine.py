@@ -103,9 +103,10 @@ class Outcome:
 class Engine:
     """Runs requests against one host through its adapters."""
 
-    def __init__(self, adapters: Adapters, check_mode: bool):
+    def __init__(self, adapters: Adapters, check_mode: bool, diff: bool = True):
         self.adapters = adapters
         self.check_mode = check_mode
+        self.diff = diff   # whether outcomes carry before/after (diff mode): its views cost a walk of the objects
         self.netlink = adapters.netlink
         self.lookups = Lookups(host_routes=self.netlink.host_routes, exists=self._exists,
                                port_owner=adapters.port_owner, identity=self.netlink.netns_identity,
@@ -113,8 +114,8 @@ class Engine:
                                host_routes6=self.netlink.host_routes6, underlay=self.netlink.underlay)
 
     @classmethod
-    def open(cls, runner: Runner, check_mode: bool) -> "Engine":
-        return cls(Adapters.real(runner), check_mode)
+    def open(cls, runner: Runner, check_mode: bool, diff: bool = True) -> "Engine":
+        return cls(Adapters.real(runner), check_mode, diff)
 
     def close(self) -> None:
         self.adapters.close()
@@ -195,8 +196,8 @@ class Engine:
         view = self._read(before_all, new, endpoint_scope, wanted, links)
         fw_plan = self._firewall_plan(new, kind.name == "networks" and not endpoint_scope)
         actions = self._plan(before_all, new, view, fw_plan, network_scope, endpoint_scope, wanted)
-        before, after = kind.diff(old, new, resolution.touched, view)
-        if fw_plan.changes:
+        before, after = kind.diff(old, new, resolution.touched, view) if self.diff else ({}, {})
+        if fw_plan.changes and self.diff:
             before["firewall"], after["firewall"] = fw_plan.before, fw_plan.after
         outcome = Outcome(kind=kind, names=resolution.touched, new=new, actions=actions, before=before, after=after,
                           sysctls=wanted, collected=collected,

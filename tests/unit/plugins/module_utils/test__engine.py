@@ -609,6 +609,19 @@ def test_one_new_endpoint_rewrites_its_peers_hosts_files_and_nothing_else(host):
     assert "172.20.0.3\tapi" in host.files.files["/etc/netns/side/hosts"]
 
 
+def test_without_diff_mode_the_outcome_carries_no_before_and_after(host):
+    """diff's views walk every object the run touches: only diff mode pays for them. The plan is the same."""
+    build(host)
+    change = {"name": "front", "subnet": "172.20.0.0/24", "mtu": 1400}
+    specs = [NETWORKS.parse(change, "")]
+    plain = Engine(host, check_mode=True, diff=False).reconcile(NETWORKS, specs, False, {})
+    shown = Engine(host, check_mode=True).reconcile(NETWORKS, specs, False, {})
+    assert (plain.before, plain.after) == ({}, {})
+    assert shown.before["networks"] != shown.after["networks"]
+    assert [a.text for a in plain.actions] == [a.text for a in shown.actions] and plain.actions
+    assert plain.result(single=True) == shown.result(single=True)
+
+
 def test_a_teardown_leaves_the_veths_to_the_kernel_and_waits_for_them(host):
     """Namespaces the collection made and nothing else holds: their names go, the kernel removes the veths in one
     batch with them; the run waits until the host ends are gone. No namespace view is read."""
