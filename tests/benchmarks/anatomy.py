@@ -5,16 +5,21 @@
     .venv/bin/python tests/benchmarks/anatomy.py --n 10,500 [--repeat 3] [--doc docs/performance-anatomy.md]
 
 In one sandbox host, for each N: builds the workload of workload.py with the three batch modules, then re-runs
-that playbook (a no-op) with ANSIBLE_KEEP_REMOTE_FILES and a wrapper around the controller's AST scan of module
-code (ansible.executor.module_common._compile_module_ast), and runs the floor playbook (three
-ansible.builtin.ping tasks). For each module task it reports:
+that playbook and the one-task network_state playbook (no-ops) with ANSIBLE_KEEP_REMOTE_FILES and a wrapper
+around the controller's AST scan of module code (ansible.executor.module_common._compile_module_ast), and runs the
+floor playbook (three ansible.builtin.ping tasks). For each module task it reports:
 
   task      the task's seconds, from the bench_timer callback (median of --repeat re-runs);
   floor     the median ping task: what any module pays (forking a worker, building and running a payload);
   scan      the controller's AST scan of this collection's files bundled into the payload (and their count, size);
   import    importing this collection's module from the kept payload's zip in a fresh interpreter, as the
             module process does it (zipimport, no bytecode cache), after ansible.module_utils.basic; median of 3;
-  rest      task - floor - scan - import: the module's own work plus Ansible carrying its arguments and result.
+  rest      task - floor - scan - import: the module's own work plus Ansible carrying its arguments and result;
+  node      the kept payload run alone on the node, as Ansible runs it (a fresh Python, its imports, the argument
+            validation, the work, printing the result; median of 3), with the result's size, and the same for the
+            ping task;
+  controller  task - node: Ansible on the controller (a worker forked, the arguments templated, the payload
+            built, the scan included, and the result carried back through the queue and the callbacks).
 
 It measures; it asserts nothing about time. Standard library plus the test harness.
 """
@@ -47,6 +52,11 @@ common._compile_module_ast = _timed
 sys.argv = sys.argv[1:]
 runpy.run_path(sys.argv[0], run_name="__main__")
 '''
+NODE_PROBE = '''import subprocess, sys, time
+start = time.perf_counter()
+out = subprocess.run(sys.argv[1:], capture_output=True, check=True).stdout
+print("%.6f %d" % (time.perf_counter() - start, len(out)))
+'''
 IMPORT_PROBE = '''import sys, time
 sys.path.insert(0, sys.argv[1])
 start = time.perf_counter()
@@ -63,7 +73,8 @@ class Anatomy:
         self.work = self.bench.work
         self.wrapper = os.path.join(self.work, "scan_wrapper.py")
         self.probe = os.path.join(self.work, "import_probe.py")
-        for path, text in ((self.wrapper, SCAN_WRAPPER), (self.probe, IMPORT_PROBE)):
+        self.node_probe = os.path.join(self.work, "node_probe.py")
+        for path, text in ((self.wrapper, SCAN_WRAPPER), (self.probe, IMPORT_PROBE), (self.node_probe, NODE_PROBE)):
             with open(path, "w", encoding="utf-8") as handle:
                 handle.write(text)
 
@@ -115,32 +126,46 @@ class Anatomy:
             runs.append((float(out[0]), float(out[1])))
         return statistics.median(r[0] for r in runs), statistics.median(r[1] for r in runs)
 
+    def node_seconds(self, payload):
+        """Median seconds of the kept payload run alone (a no-op: the re-run's own arguments), and its output's size."""
+        runs = [self.bench.sandbox.run([VENV_PYTHON, self.node_probe, VENV_PYTHON, payload], check=True).stdout.split()
+                for _attempt in range(3)]
+        return statistics.median(float(run[0]) for run in runs), int(runs[0][1])
+
     def measure(self, count, repeat):
+        """Rows for the three batch module tasks and for the one network_state task, each re-run a no-op."""
         variables = compare.collection_vars(count, 1, False)
         error = self.playbook("anatomy-setup", compare.MODULES_PLAY, variables)[1]
         if error:
             raise SystemExit("setup failed: %s" % error)
-        floors, runs, since = [], [], time.time() - 1
+        plays = (("modules", compare.MODULES_PLAY), ("onetask", compare.ONETASK_PLAY))
+        floors, runs, since = [], {name: [] for name, _play in plays}, time.time() - 1
         for attempt in range(repeat):
-            floor_tasks = self.playbook("anatomy-floor", compare.FLOOR_PLAY, {})[2]
+            floor_tasks = self.playbook("anatomy-floor", compare.FLOOR_PLAY, {}, keep=True)[2]
             floors.extend(t["seconds"] for t in floor_tasks)
-            scan_log = os.path.join(self.work, "scan-%d-%d.log" % (count, attempt))
-            error, tasks = self.playbook("anatomy-rerun", compare.MODULES_PLAY, variables, scan_log, keep=True)[1:3]
-            if error:
-                raise SystemExit("re-run failed: %s" % error)
-            runs.append((tasks, self.scans(scan_log)))
+            for name, play in plays:
+                scan_log = os.path.join(self.work, "scan-%s-%d-%d.log" % (name, count, attempt))
+                error, tasks = self.playbook("anatomy-rerun", play, variables, scan_log, keep=True)[1:3]
+                if error:
+                    raise SystemExit("re-run failed: %s" % error)
+                runs[name].append((tasks, self.scans(scan_log)))
         floor = statistics.median(floors)
         payloads = self.payloads(since)
+        ping_node = self.node_seconds(payloads["ping"])[0]
         rows = []
-        for index, task in enumerate(runs[0][0]):
-            module = task["task"]
-            seconds = statistics.median(run[0][index]["seconds"] for run in runs)
-            scan = statistics.median(run[1][index][0] for run in runs)
-            files, size = runs[0][1][index][1:3]
-            basic, ours = self.import_seconds(payloads[module], module)
-            rows.append({"n": count, "task": module, "seconds": seconds, "floor": floor, "scan": scan,
-                         "files": files, "kib": size // 1024, "import_basic": basic, "import": ours,
-                         "rest": seconds - floor - scan - ours})
+        for name, _play in plays:
+            for index, task in enumerate(runs[name][0][0]):
+                module = task["task"]
+                seconds = statistics.median(run[0][index]["seconds"] for run in runs[name])
+                scan = statistics.median(run[1][index][0] for run in runs[name])
+                files, size = runs[name][0][1][index][1:3]
+                basic, ours = self.import_seconds(payloads[module], module)
+                node, result = self.node_seconds(payloads[module])
+                rows.append({"n": count, "task": module, "seconds": seconds, "floor": floor, "scan": scan,
+                             "files": files, "kib": size // 1024, "import_basic": basic, "import": ours,
+                             "rest": seconds - floor - scan - ours, "node": node, "result_kib": result // 1024,
+                             "controller": seconds - node, "floor_node": ping_node,
+                             "floor_controller": floor - ping_node})
         self.bench.reset()
         return rows
 
@@ -165,11 +190,17 @@ class Anatomy:
 
 
 def table(rows):
-    lines = ["| N | task | task s | floor s | scan s (files, KiB) | import s | rest s |",
-             "|---:|---|---:|---:|---:|---:|---:|"]
+    lines = ["| N | task | task s | floor s | scan s (files, KiB) | import s | rest s | node s (result KiB) "
+             "| controller s |",
+             "|---:|---|---:|---:|---:|---:|---:|---:|---:|"]
     for r in rows:
-        lines.append("| %d | %s | %.2f | %.2f | %.2f (%d, %d) | %.2f | %.2f |" % (
-            r["n"], r["task"], r["seconds"], r["floor"], r["scan"], r["files"], r["kib"], r["import"], r["rest"]))
+        lines.append("| %d | %s | %.2f | %.2f | %.2f (%d, %d) | %.2f | %.2f | %.2f (%d) | %.2f |" % (
+            r["n"], r["task"], r["seconds"], r["floor"], r["scan"], r["files"], r["kib"], r["import"], r["rest"],
+            r["node"], r["result_kib"], r["controller"]))
+    for count in sorted({r["n"] for r in rows}):
+        r = next(r for r in rows if r["n"] == count)
+        lines.append("| %d | ansible.builtin.ping | %.2f | | | | | %.2f | %.2f |" % (
+            count, r["floor"], r["floor_node"], r["floor_controller"]))
     return "\n".join(lines)
 
 

@@ -20,8 +20,11 @@ def test_anatomy_runs_at_a_tiny_n(tmp_path):
                           capture_output=True, text=True, timeout=600, check=False)
     assert proc.returncode == 0, proc.stdout[-4000:] + proc.stderr[-4000:]
     rows = json.loads(results.read_text())
-    assert [row["task"] for row in rows] == ["container_network", "netns_endpoint", "port_publish"]
+    assert [row["task"] for row in rows] == ["container_network", "netns_endpoint", "port_publish", "network_state"]
     for row in rows:
         assert row["files"] > 10 and row["kib"] > 50, row  # our module_utils were scanned for this task
         assert row["scan"] > 0 and row["import"] > 0 and row["import_basic"] > 0, row
         assert row["seconds"] > row["floor"] > 0, row
+        assert row["node"] > 0 and row["floor_node"] > 0, row   # each kept payload ran alone, as a no-op
+        assert abs(row["node"] + row["controller"] - row["seconds"]) < 1e-6, row
+    assert rows[-1]["result_kib"] >= 1   # network_state returns the objects of all three lists
