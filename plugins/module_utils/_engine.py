@@ -317,7 +317,7 @@ class Engine:
             namespaces=namespaces,
             inodes={path: self.netlink.netns_inode(path) for path in sorted(sources)},
             files={name: self.adapters.files.read_endpoint_files(name, contents=name in new.endpoints)
-                   for name in file_scope(old, new, endpoint_scope)},   # a removed one's only go
+                   for name in file_scope(old, new, endpoint_scope)},   # a removed endpoint: which files, not their text
             sysctls={key: self._sysctl(key) for key in wanted},
             host_resolv_conf=self.adapters.files.host_resolv_conf(),
             vxlans=self.netlink.vxlan_views(vxlans) if vxlans else {},
